@@ -1,0 +1,309 @@
+//! The one-shot commands (`plan`, `interpret`, `validate`): read inputs, call the pure core,
+//! write outputs. Each returns the process exit code; diagnostics go to stderr.
+
+use std::path::Path;
+
+use chrono::{SecondsFormat, Utc};
+
+use crate::cli::{InterpretArgs, JudgeArgs, PlanArgs, ValidateArgs};
+use perfassist::diag::Diagnostic;
+use perfassist::evidence::{self, FileDigest, Outcome};
+use perfassist::judge::{self, Assessment, Status};
+use perfassist::plan::{self, Plan};
+use perfassist::profile::{self, Loaded};
+use perfassist::render::{self, Format};
+use perfassist::results::{self, RunResults};
+use perfassist::{exit, output};
+
+/// Why a command stopped early, mapped to an exit code.
+pub enum Failure {
+    BadInput,
+    Internal(String),
+}
+
+impl Failure {
+    pub fn code(&self) -> i32 {
+        match self {
+            Failure::BadInput => exit::BAD_INPUT,
+            Failure::Internal(msg) => {
+                eprintln!("error: {msg}");
+                exit::INTERNAL
+            }
+        }
+    }
+}
+
+fn print_diagnostics(diags: &[Diagnostic]) {
+    for d in diags {
+        eprintln!("{d}");
+    }
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| {
+        eprintln!("{}: error: cannot read: {e}", path.display());
+        Failure::BadInput
+    })
+}
+
+/// Reads and validates a profile, printing warnings; on errors prints them all.
+fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
+    let bytes = read_input(path)?;
+    let name = path.display().to_string();
+    let text = String::from_utf8_lossy(&bytes);
+    match profile::load(&name, &text) {
+        Ok(loaded) => {
+            print_diagnostics(&loaded.warnings);
+            Ok((loaded, bytes))
+        }
+        Err(e) => {
+            print_diagnostics(&e.diagnostics);
+            Err(Failure::BadInput)
+        }
+    }
+}
+
+fn load_results(path: &Path) -> Result<(RunResults, Vec<u8>), Failure> {
+    let bytes = read_input(path)?;
+    match results::read(&path.display().to_string(), &bytes) {
+        Ok(r) => Ok((r, bytes)),
+        Err(e) => {
+            print_diagnostics(&e.diagnostics);
+            Err(Failure::BadInput)
+        }
+    }
+}
+
+fn settings(args: &JudgeArgs) -> Result<judge::Settings, Failure> {
+    if !(0.0..1.0).contains(&args.warn_band) {
+        eprintln!(
+            "error: --warn-band must be between 0 and 1 (e.g. 0.1 for 10 %), got {}",
+            args.warn_band
+        );
+        return Err(Failure::BadInput);
+    }
+    Ok(judge::Settings {
+        warn_band: args.warn_band,
+        ..judge::Settings::default()
+    })
+}
+
+fn write_out(path: &Path, text: &str) -> Result<FileDigest, Failure> {
+    output::write_atomic(path, text.as_bytes())
+        .map_err(|e| Failure::Internal(format!("{}: cannot write: {e}", path.display())))?;
+    Ok(FileDigest::of_bytes(
+        path.display().to_string(),
+        text.as_bytes(),
+    ))
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn outcome_for(assessment: Option<&Assessment>) -> Outcome {
+    match assessment {
+        None => Outcome::PlanGenerated,
+        Some(a) if a.verdict == judge::Verdict::Pass => Outcome::PlanAndInterpretationGenerated,
+        Some(_) => Outcome::IssuesDetected,
+    }
+}
+
+struct Record<'a> {
+    profile_path: &'a Path,
+    service: &'a str,
+    scenarios: Vec<String>,
+    inputs: Vec<FileDigest>,
+    outputs: Vec<FileDigest>,
+    assessment: Option<&'a Assessment>,
+    plan_generated: bool,
+}
+
+fn log_evidence(log: &Path, r: Record) -> Result<(), Failure> {
+    let outcome = match (r.plan_generated, r.assessment) {
+        (true, a) => outcome_for(a),
+        (false, Some(a)) if a.verdict == judge::Verdict::Pass => {
+            Outcome::PlanAndInterpretationGenerated
+        }
+        (false, _) => Outcome::IssuesDetected,
+    };
+    let event = evidence::Event {
+        ts: now(),
+        service: r.service.to_string(),
+        profile: r.profile_path.display().to_string(),
+        scenarios: r.scenarios,
+        interpretation: r.assessment.is_some(),
+        outcome,
+        inputs: r.inputs,
+        outputs: r.outputs,
+        verdict: r.assessment.map(|a| a.verdict.label().to_string()),
+        failed_checks: r
+            .assessment
+            .map(|a| {
+                a.checks
+                    .iter()
+                    .filter(|c| c.status == Status::Fail)
+                    .map(|c| c.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        detail: None,
+    };
+    let mut log = evidence::Log::open(log).map_err(|e| Failure::Internal(e.to_string()))?;
+    log.append(&event)
+        .map_err(|e| Failure::Internal(e.to_string()))
+}
+
+pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
+    let judge_settings = settings(&args.judge)?;
+    let (loaded, profile_bytes) = load_profile(&args.profile)?;
+    let profile = &loaded.profile;
+    let metrics = args.metrics.as_deref().map(load_results).transpose()?;
+    let plan: Plan = plan::generate(profile, &plan::Defaults::default());
+    let assessment = metrics
+        .as_ref()
+        .map(|(r, _)| judge::assess(profile, r, &judge_settings));
+
+    let mut outputs = Vec::new();
+    let plan_text = render::plan(&plan, args.format);
+    match &args.out {
+        Some(out) => {
+            outputs.push(write_out(out, &plan_text)?);
+            eprintln!("wrote plan for {} to {}", plan.service, out.display());
+            if let Some(a) = &assessment {
+                print!("{}", render::assessment(a, text_for(args.format)));
+            }
+        }
+        None => match (&assessment, args.format) {
+            (Some(a), Format::Json) => print!(
+                "{}",
+                render::json(&Combined {
+                    plan: &plan,
+                    assessment: a
+                })
+            ),
+            (Some(a), Format::Yaml) => print!(
+                "{}",
+                render::plan(&plan, Format::Yaml) + &render::assessment(a, Format::Yaml)
+            ),
+            (Some(a), f) => print!("{}\n{}", plan_text, render::assessment(a, f)),
+            (None, _) => print!("{plan_text}"),
+        },
+    }
+    if let Some(log) = &args.log {
+        let mut inputs = vec![FileDigest::of_bytes(
+            args.profile.display().to_string(),
+            &profile_bytes,
+        )];
+        if let (Some(path), Some((_, bytes))) = (&args.metrics, &metrics) {
+            inputs.push(FileDigest::of_bytes(path.display().to_string(), bytes));
+        }
+        log_evidence(
+            log,
+            Record {
+                profile_path: &args.profile,
+                service: &profile.service,
+                scenarios: plan.scenarios.iter().map(|s| s.name.to_string()).collect(),
+                inputs,
+                outputs,
+                assessment: assessment.as_ref(),
+                plan_generated: true,
+            },
+        )?;
+    }
+    Ok(match &assessment {
+        Some(a) if a.verdict.is_failure() => exit::SLO_FAILED,
+        _ => exit::OK,
+    })
+}
+
+/// With `--out`, the assessment printed beside the plan is for a person.
+fn text_for(f: Format) -> Format {
+    match f {
+        Format::Json | Format::Yaml => Format::Text,
+        other => other,
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Combined<'a> {
+    plan: &'a Plan,
+    assessment: &'a Assessment,
+}
+
+pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
+    let judge_settings = settings(&args.judge)?;
+    let (loaded, profile_bytes) = load_profile(&args.profile)?;
+    let (results, results_bytes) = load_results(&args.metrics)?;
+    let a = judge::assess(&loaded.profile, &results, &judge_settings);
+    print!("{}", render::assessment(&a, args.format));
+    let mut outputs = Vec::new();
+    if let Some(out) = &args.out {
+        outputs.push(write_out(out, &render::json(&a))?);
+    }
+    if let Some(log) = &args.log {
+        log_evidence(
+            log,
+            Record {
+                profile_path: &args.profile,
+                service: &loaded.profile.service,
+                scenarios: Vec::new(),
+                inputs: vec![
+                    FileDigest::of_bytes(args.profile.display().to_string(), &profile_bytes),
+                    FileDigest::of_bytes(args.metrics.display().to_string(), &results_bytes),
+                ],
+                outputs,
+                assessment: Some(&a),
+                plan_generated: false,
+            },
+        )?;
+    }
+    Ok(if a.verdict.is_failure() {
+        exit::SLO_FAILED
+    } else {
+        exit::OK
+    })
+}
+
+pub fn validate(args: &ValidateArgs) -> Result<i32, Failure> {
+    let bytes = read_input(&args.profile)?;
+    let name = args.profile.display().to_string();
+    let (ok, diags, service) = match profile::load(&name, &String::from_utf8_lossy(&bytes)) {
+        Ok(l) => (true, l.warnings, Some(l.profile.service)),
+        Err(e) => (false, e.diagnostics, None),
+    };
+    if args.format == Format::Json {
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            file: &'a str,
+            valid: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            service: Option<String>,
+            diagnostics: &'a [Diagnostic],
+        }
+        print!(
+            "{}",
+            render::json(&Report {
+                file: &name,
+                valid: ok,
+                service,
+                diagnostics: &diags
+            })
+        );
+    } else {
+        for d in &diags {
+            println!("{d}");
+        }
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        let warnings = diags.len() - errors;
+        if ok {
+            println!(
+                "{name}: valid profile for {} ({warnings} warning(s))",
+                service.unwrap_or_default()
+            );
+        } else {
+            println!("{name}: invalid profile: {errors} error(s), {warnings} warning(s)");
+        }
+    }
+    Ok(if ok { exit::OK } else { exit::BAD_INPUT })
+}

@@ -1,0 +1,134 @@
+//! The evidence log: one JSON line per result, recording which inputs produced which outputs and
+//! what was concluded. All writing goes through `Log`, so callers never touch the file format.
+
+use serde::Serialize;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const EVIDENCE_SCHEMA: &str = "perfassist.evidence/v1";
+
+/// What happened, in the prototype's vocabulary plus the daemon's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    PlanGenerated,
+    PlanAndInterpretationGenerated,
+    IssuesDetected,
+    InputRejected,
+    InputRemoved,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::PlanGenerated => "plan-generated",
+            Outcome::PlanAndInterpretationGenerated => "plan-and-interpretation-generated",
+            Outcome::IssuesDetected => "issues-detected",
+            Outcome::InputRejected => "input-rejected",
+            Outcome::InputRemoved => "input-removed",
+        }
+    }
+}
+
+/// A file and the SHA-256 of its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileDigest {
+    pub path: String,
+    pub sha256: String,
+}
+
+impl FileDigest {
+    pub fn of_bytes(path: impl Into<String>, bytes: &[u8]) -> Self {
+        use sha2::{Digest, Sha256};
+        FileDigest {
+            path: path.into(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+        }
+    }
+}
+
+/// One event to record. `ts` is given by the caller (the edges own the clock).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub ts: String,
+    pub service: String,
+    pub profile: String,
+    pub scenarios: Vec<String>,
+    pub interpretation: bool,
+    pub outcome: Outcome,
+    pub inputs: Vec<FileDigest>,
+    pub outputs: Vec<FileDigest>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_checks: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    schema: &'static str,
+    #[serde(flatten)]
+    event: &'a Event,
+    version: &'static str,
+    host: &'a str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    #[error("evidence log {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// An open evidence log.
+pub struct Log {
+    path: PathBuf,
+    file: File,
+    host: String,
+}
+
+impl Log {
+    pub fn open(path: &Path) -> Result<Log, EvidenceError> {
+        let io = |source| EvidenceError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
+        Ok(Log {
+            path: path.to_path_buf(),
+            file,
+            host: gethostname::gethostname().to_string_lossy().into_owned(),
+        })
+    }
+
+    /// Appends one record and makes it durable before returning.
+    pub fn append(&mut self, event: &Event) -> Result<(), EvidenceError> {
+        let io = |source| EvidenceError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let mut line = serde_json::to_vec(&Line {
+            schema: EVIDENCE_SCHEMA,
+            event,
+            version: env!("CARGO_PKG_VERSION"),
+            host: &self.host,
+        })
+        .map_err(|e| io(std::io::Error::other(e)))?;
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(io)?;
+        self.file.sync_data().map_err(io)
+    }
+}

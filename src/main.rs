@@ -1,0 +1,29 @@
+//! Entry point: parse the command line, set up logging, run the command, exit with its code.
+
+mod cli;
+mod commands;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PERFASSIST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let result = match &cli.command {
+        Command::Plan(a) => commands::plan(a),
+        Command::Interpret(a) => commands::interpret(a),
+        Command::Validate(a) => commands::validate(a),
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(f) => f.code(),
+    };
+    std::process::exit(code);
+}
