@@ -25,6 +25,18 @@ pub enum Command {
     Interpret(InterpretArgs),
     /// Check a profile and report every problem in it.
     Validate(ValidateArgs),
+    /// Read a results file of any supported runner format and print it normalised.
+    Results(ResultsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResultsArgs {
+    /// Results file (any supported runner format).
+    #[arg(long, value_name = "FILE")]
+    pub metrics: PathBuf,
+    /// `json` or `yaml`.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,7 @@ fn main() {
         Command::Plan(a) => commands::plan(a),
         Command::Interpret(a) => commands::interpret(a),
         Command::Validate(a) => commands::validate(a),
+        Command::Results(a) => commands::show_results(a),
     };
     let code = match result {
         Ok(code) => code,

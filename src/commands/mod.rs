@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::{SecondsFormat, Utc};
 
-use crate::cli::{InterpretArgs, JudgeArgs, PlanArgs, ValidateArgs};
+use crate::cli::{InterpretArgs, JudgeArgs, PlanArgs, ResultsArgs, ValidateArgs};
 use perfassist::diag::Diagnostic;
 use perfassist::evidence::{self, FileDigest, Outcome};
 use perfassist::judge::{self, Assessment, Status};
@@ -63,10 +63,15 @@ fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
     }
 }
 
-fn load_results(path: &Path) -> Result<(RunResults, Vec<u8>), Failure> {
-    let bytes = read_input(path)?;
-    match results::read(&path.display().to_string(), &bytes) {
-        Ok(r) => Ok((r, bytes)),
+/// Reads a results file; the digest is of the whole file, hashed as it streams in the reader.
+fn load_results(path: &Path) -> Result<(RunResults, FileDigest), Failure> {
+    let name = path.display().to_string();
+    let digest = FileDigest::of_file(&name, path).map_err(|e| {
+        eprintln!("{name}: error: cannot read: {e}");
+        Failure::BadInput
+    })?;
+    match results::read_file(path, &name) {
+        Ok(r) => Ok((r, digest)),
         Err(e) => {
             print_diagnostics(&e.diagnostics);
             Err(Failure::BadInput)
@@ -195,8 +200,8 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
             args.profile.display().to_string(),
             &profile_bytes,
         )];
-        if let (Some(path), Some((_, bytes))) = (&args.metrics, &metrics) {
-            inputs.push(FileDigest::of_bytes(path.display().to_string(), bytes));
+        if let Some((_, digest)) = &metrics {
+            inputs.push(digest.clone());
         }
         log_evidence(
             log,
@@ -234,7 +239,7 @@ struct Combined<'a> {
 pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
     let judge_settings = settings(&args.judge)?;
     let (loaded, profile_bytes) = load_profile(&args.profile)?;
-    let (results, results_bytes) = load_results(&args.metrics)?;
+    let (results, results_digest) = load_results(&args.metrics)?;
     let a = judge::assess(&loaded.profile, &results, &judge_settings);
     print!("{}", render::assessment(&a, args.format));
     let mut outputs = Vec::new();
@@ -250,7 +255,7 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
                 scenarios: Vec::new(),
                 inputs: vec![
                     FileDigest::of_bytes(args.profile.display().to_string(), &profile_bytes),
-                    FileDigest::of_bytes(args.metrics.display().to_string(), &results_bytes),
+                    results_digest,
                 ],
                 outputs,
                 assessment: Some(&a),
@@ -306,4 +311,16 @@ pub fn validate(args: &ValidateArgs) -> Result<i32, Failure> {
         }
     }
     Ok(if ok { exit::OK } else { exit::BAD_INPUT })
+}
+
+pub fn show_results(args: &ResultsArgs) -> Result<i32, Failure> {
+    let (results, _) = load_results(&args.metrics)?;
+    match args.format {
+        Format::Yaml => print!(
+            "{}",
+            perfassist::textdoc::to_yaml(&results).map_err(Failure::Internal)?
+        ),
+        _ => print!("{}", render::json(&results)),
+    }
+    Ok(exit::OK)
 }

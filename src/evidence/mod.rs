@@ -48,6 +48,20 @@ impl FileDigest {
     }
 }
 
+impl FileDigest {
+    /// Hashes a file as a stream, so large results files need no memory of their size.
+    pub fn of_file(name: impl Into<String>, path: &Path) -> std::io::Result<Self> {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        let mut file = File::open(path)?;
+        std::io::copy(&mut file, &mut hasher)?;
+        Ok(FileDigest {
+            path: name.into(),
+            sha256: hex::encode(hasher.finalize()),
+        })
+    }
+}
+
 /// One event to record. `ts` is given by the caller (the edges own the clock).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {

@@ -176,9 +176,8 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
 /// Reads a results file from disk. Formats that can be large (JMeter JTL, k6 NDJSON) are read as
 /// a stream in constant memory; summaries are read whole. `name` is used in error messages.
 pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, ResultsError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
-    })?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
     read(name, &bytes)
 }
 
