@@ -109,11 +109,7 @@ impl MarkedEventReceiver for Walker {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(value, ..) => {
-                if let Some(Frame::Map {
-                    key: key @ None,
-                    item,
-                }) = self.stack.last_mut()
-                {
+                if let Some(Frame::Map { key: None, item }) = self.stack.last_mut() {
                     let first_key_of_item = std::mem::take(item);
                     if first_key_of_item {
                         let path = self.path();
