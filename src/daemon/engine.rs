@@ -64,7 +64,11 @@ pub struct Engine {
     events: Vec<evidence::Event>,
     pub counters: Counters,
     dirty: bool,
+    last_meta: std::time::Instant,
 }
+
+/// How often the state and status files are rewritten during a burst.
+const META_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -139,6 +143,7 @@ impl Engine {
             events: Vec::new(),
             counters: Counters::default(),
             dirty: true,
+            last_meta: std::time::Instant::now(),
         })
     }
 
@@ -777,8 +782,9 @@ impl Engine {
         self.removed(key);
     }
 
-    /// Makes this batch durable: outputs, then evidence, then state, then the status file.
-    pub fn commit(&mut self, queue_depth: usize) -> Result<(), String> {
+    /// Makes this batch durable: outputs, then evidence. The state and status files follow in
+    /// `flush_meta`; the evidence log covers the state between its saves.
+    pub fn commit(&mut self) -> Result<(), String> {
         if !self.batch.is_empty() {
             self.batch
                 .commit()
@@ -795,14 +801,27 @@ impl Engine {
             self.events.clear();
             self.dirty = true;
         }
-        if self.dirty {
-            self.state
-                .save(&self.s.state_dir)
-                .map_err(|e| format!("cannot save state: {e}"))?;
-            super::status::write(&self.s, &self.state, &self.counters, queue_depth)
-                .map_err(|e| format!("cannot write status: {e}"))?;
-            self.dirty = false;
+        Ok(())
+    }
+
+    /// Writes the state and status files if they changed, at most about once a second unless
+    /// `force` (when the queue is empty, or on shutdown, where `durable` is also set).
+    pub fn flush_meta(
+        &mut self,
+        queue_depth: usize,
+        force: bool,
+        durable: bool,
+    ) -> Result<(), String> {
+        if !self.dirty || (!force && self.last_meta.elapsed() < META_INTERVAL) {
+            return Ok(());
         }
+        self.state
+            .save(&self.s.state_dir, durable)
+            .map_err(|e| format!("cannot save state: {e}"))?;
+        super::status::write(&self.s, &self.state, &self.counters, queue_depth)
+            .map_err(|e| format!("cannot write status: {e}"))?;
+        self.dirty = false;
+        self.last_meta = std::time::Instant::now();
         Ok(())
     }
 
