@@ -1,7 +1,12 @@
 //! Run results normalised from whatever a load-test runner wrote: counts, rates and latencies in
 //! milliseconds, overall and per endpoint. `read` detects the format and dispatches to a reader.
 
+mod artillery;
+mod gatling;
+mod json_formats;
+mod k6_summary;
 mod summary;
+mod vegeta;
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -192,6 +197,9 @@ pub fn companion_of(file_name: &str) -> Option<String> {
 /// Reads a results file of any supported format. `name` is the file name as the user gave it and
 /// serves both as a format hint and in error messages.
 pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
+    if let Some(r) = json_formats::read_other(name, bytes) {
+        return r;
+    }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         ResultsError::one(
             name,
@@ -212,10 +220,24 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
                 .hint("was the run interrupted before it wrote its results?"),
         ));
     }
+    if let Some(r) = read_runner_json(name, text) {
+        return r;
+    }
     summary::read(name, text)
+}
+
+/// The runners' JSON summaries; a document that does not parse is left to the summary reader,
+/// which reports where the JSON breaks.
+fn read_runner_json(name: &str, text: &str) -> Option<Result<RunResults, ResultsError>> {
+    let body = text.trim_start_matches('\u{feff}');
+    if !body.trim_start().starts_with('{') {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    json_formats::read_json_results(name, body, &value)
 }
 
 /// Tells whether a parsed JSON document is a results file this crate understands.
 pub fn looks_like_results(value: &serde_json::Value) -> bool {
-    summary::looks_like_summary(value)
+    summary::looks_like_summary(value) || json_formats::looks_like(value)
 }
