@@ -161,6 +161,13 @@ pub(crate) fn read(ctx: &mut Ctx, doc: &Value) -> RunResults {
         );
     }
     r.duration_s = duration(ctx, &map, form, &r);
+    if r.overall.throughput_rps.is_none()
+        && let (Some(n), Some(d)) = (r.overall.requests, r.duration_s)
+        && d > 0.0
+    {
+        // The machine-readable summary drops counters' rates; the run's length gives it back.
+        r.overall.throughput_rps = Some(n as f64 / d);
+    }
     match form {
         Form::MachineReadable => {
             note_missing_percentiles(

@@ -67,7 +67,12 @@ pub(crate) fn read(ctx: &mut Ctx, doc: &Value) -> RunResults {
             .zip(requests)
             .map(|(s, n)| ((1.0 - s) * n as f64).round() as u64)
     };
-    r.overall.error_rate = success.map(|s| 1.0 - s);
+    // The count-based rate avoids `1 - success` float noise; an empty attack has no rate.
+    r.overall.error_rate = match (r.overall.errors, requests) {
+        (_, Some(0)) => None,
+        (Some(e), Some(n)) => Some(e as f64 / n as f64),
+        _ => success.map(|s| 1.0 - s),
+    };
     if let Some(errors) = ctx.array(map.get("errors"), "errors") {
         let texts: Vec<&str> = errors.iter().filter_map(Value::as_str).take(5).collect();
         if !texts.is_empty() {
