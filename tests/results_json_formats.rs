@@ -306,3 +306,21 @@ fn bad_files_name_file_field_and_position() {
     assert!(e.contains("latencies.95th = \"8ms\""), "{e}");
     assert!(e.contains("success = 99.2: must be a ratio"), "{e}");
 }
+
+#[test]
+fn artillery_report_from_a_real_run() {
+    // Written by Artillery 2.0.21 (tests/e2e/artillery_results.sh): 240 requests, 6 timed out
+    // (errors.ETIMEDOUT) and 15 answered 500.
+    let r = results("fixtures/results/artillery/real-2.0.21-report.json");
+    let o = &r["overall"];
+    assert_eq!(o["requests"], 240);
+    assert_eq!(o["errors"], 21);
+    assert_eq!(o["status_codes"]["500"], 15);
+    assert_eq!(o["latency_ms"]["p95"], 149.9);
+    assert_eq!(o["latency_ms"]["p99"], 153.0);
+    let hang = endpoint(&r, "/hang");
+    assert_eq!(hang["requests"], 60);
+    assert_eq!(hang["errors"], 6);
+    assert_eq!(endpoint(&r, "/flaky")["errors"], 15);
+    assert_eq!(r["timeseries"].as_array().unwrap().len(), 2);
+}
