@@ -334,3 +334,25 @@ fn read_v1(ctx: &mut Ctx, agg: &Map<String, Value>) -> RunResults {
     note_missing_percentiles(&mut r, "");
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_names_keep_the_path() {
+        assert_eq!(endpoint_name("/cart/view"), "/cart/view");
+        assert_eq!(endpoint_name("/cart/view (view cart)"), "/cart/view");
+        // useOnlyRequestNames: the request's own name, which may contain parentheses.
+        assert_eq!(endpoint_name("view (cart)"), "view (cart)");
+    }
+
+    #[test]
+    fn responses_of_400_and_above_are_failures() {
+        let codes = [("200", 5), ("302", 1), ("404", 2), ("503", 3), ("oops", 9)]
+            .into_iter()
+            .map(|(c, n)| (c.to_string(), n))
+            .collect();
+        assert_eq!(failing_codes(&codes), 5);
+    }
+}

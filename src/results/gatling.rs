@@ -214,3 +214,27 @@ pub(crate) fn refuse_simulation_log(name: &str, bytes: &[u8]) -> Option<ResultsE
             .hint("give perfassist the report's statistics instead, from the report folder next to index.html: js/stats.js (Gatling 3.13.5 and later) or js/stats.json / js/global_stats.json (up to 3.13.4)"),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_js_becomes_json_without_touching_strings() {
+        let js = "var stats = {\n    type: \"GROUP\",\nname: \"a: b\",\nstats: {\"numberOfRequests\": {\"total\": \"3\"}},\ncontents: {\n}\n}\n\nfunction fillStats(stat){\n    $(\"#x\").append(stat.x);\n}\n";
+        let json = stats_js_to_json(js).unwrap();
+        let v: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["type"], "GROUP");
+        assert_eq!(v["name"], "a: b");
+        assert_eq!(v["stats"]["numberOfRequests"]["total"], "3");
+        assert!(stats_js_to_json("{\"type\": \"GROUP\"}").is_none());
+    }
+
+    #[test]
+    fn simulation_logs_are_recognised_by_name_or_content() {
+        assert!(refuse_simulation_log("run/simulation.log", b"anything").is_some());
+        assert!(refuse_simulation_log("x.txt", b"RUN\tsim\tsim\t1\t \t3.9.5\n").is_some());
+        assert!(refuse_simulation_log("gatling.log", &[0, 0, 1]).is_some());
+        assert!(refuse_simulation_log("stats.json", b"{}").is_none());
+    }
+}

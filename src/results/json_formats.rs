@@ -228,3 +228,47 @@ pub(crate) fn note_missing_percentiles(r: &mut RunResults, source_hint: &str) {
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(path: &str) -> Value {
+        let full = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(full).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_runner_summary_looks_like_results_and_a_profile_does_not() {
+        for f in [
+            "results/k6/handle-summary-passing.json",
+            "results/k6/summary-export-thresholds-failed.json",
+            "results/k6/machine-readable-summary.json",
+            "results/gatling/stats.json",
+            "results/gatling/global_stats.json",
+            "results/artillery/report.json",
+            "results/artillery/legacy-v1-report.json",
+            "results/vegeta/report.json",
+        ] {
+            let v = fixture(f);
+            assert!(looks_like(&v), "{f}");
+            assert!(crate::results::looks_like_results(&v), "{f}");
+        }
+        let profile = serde_json::json!({"service": "a", "traffic": {"peak_rps": 5},
+            "slo": {"latency_ms": {"p95": 300}}, "endpoints": [{"path": "/x", "method": "GET"}]});
+        assert!(!looks_like(&profile));
+        // A plain document with a `metrics` key that is not k6's is not claimed either.
+        assert!(!looks_like(&serde_json::json!({"metrics": {"cpu": 1}})));
+    }
+
+    #[test]
+    fn errors_name_file_field_and_position() {
+        let text = "{\n  \"latencies\": {\"50th\": \"x\"},\n  \"requests\": 1,\n  \"status_codes\": {}\n}\n";
+        let v: Value = serde_json::from_str(text).unwrap();
+        let e = read_json_results("v.json", text, &v).unwrap().unwrap_err();
+        let d = &e.diagnostics[0];
+        assert_eq!(d.file.as_deref(), Some("v.json"));
+        assert_eq!(d.field, "latencies.50th");
+        assert_eq!((d.line, d.column), (Some(2), Some(17)));
+    }
+}

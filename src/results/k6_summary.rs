@@ -432,3 +432,62 @@ fn duration(ctx: &mut Ctx, map: &Map<String, Value>, form: Form, r: &RunResults)
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(key: &str) -> Vec<(String, String)> {
+        base_name(key).1
+    }
+
+    #[test]
+    fn sub_metric_names_split_into_base_and_tags() {
+        assert_eq!(base_name("http_reqs"), ("http_reqs".into(), vec![]));
+        let (base, t) = base_name("http_req_duration{name:/cart/view,method:GET}");
+        assert_eq!(base, "http_req_duration");
+        assert_eq!(
+            t,
+            vec![
+                ("name".to_string(), "/cart/view".to_string()),
+                ("method".to_string(), "GET".to_string())
+            ]
+        );
+        // A URL keeps its colons and the commas of its query string.
+        assert_eq!(
+            tags("http_req_duration{url:http://127.0.0.1:8080/a?x=1,2}"),
+            vec![(
+                "url".to_string(),
+                "http://127.0.0.1:8080/a?x=1,2".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn only_identifying_tags_make_an_endpoint() {
+        assert_eq!(
+            endpoint_of(&tags("x{name:/a,method:post}")),
+            Some(("/a".to_string(), Some("POST".to_string())))
+        );
+        assert_eq!(endpoint_of(&tags("x{expected_response:true}")), None);
+        assert_eq!(endpoint_of(&tags("x{name:/a,scenario:s}")), None);
+        assert_eq!(endpoint_of(&tags("x{method:GET}")), None);
+    }
+
+    #[test]
+    fn threshold_booleans_mean_opposite_things_in_the_two_forms() {
+        let read_doc = |doc: Value| {
+            let mut ctx = Ctx::new("t.json", "");
+            let r = read(&mut ctx, &doc);
+            assert!(ctx.diags.is_empty(), "{:?}", ctx.diags);
+            r.runner.thresholds_failed
+        };
+        let export = serde_json::json!({"metrics": {"http_reqs": {"count": 1, "rate": 1,
+            "thresholds": {"count<10": true, "rate<5": false}}}});
+        assert_eq!(read_doc(export), vec!["http_reqs: count<10".to_string()]);
+        let handle = serde_json::json!({"metrics": {"http_reqs": {"type": "counter",
+            "values": {"count": 1, "rate": 1},
+            "thresholds": {"count<10": {"ok": true}, "rate<5": {"ok": false}}}}});
+        assert_eq!(read_doc(handle), vec!["http_reqs: rate<5".to_string()]);
+    }
+}
