@@ -324,3 +324,26 @@ fn artillery_report_from_a_real_run() {
     assert_eq!(endpoint(&r, "/flaky")["errors"], 15);
     assert_eq!(r["timeseries"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn jmeter_dashboard_statistics() {
+    let r = results("fixtures/results/jmeter/statistics.json");
+    assert_eq!(r["format"], "jmeter-dashboard-statistics");
+    let o = &r["overall"];
+    assert_eq!(o["requests"], 9000);
+    assert_eq!(o["errors"], 54);
+    assert_eq!(o["error_rate"], 0.006);
+    // pct1/2/3 are p90/p95/p99 under JMeter's defaults.
+    assert_eq!(o["latency_ms"]["p90"], 330.0);
+    assert_eq!(o["latency_ms"]["p95"], 450.0);
+    assert_eq!(o["latency_ms"]["p99"], 1100.0);
+    assert_eq!(endpoint(&r, "POST /cart/submit")["error_rate"], 0.015);
+    let (_, a) = interpret("fixtures/results/jmeter/statistics.json");
+    assert_eq!(a["verdict"], "fail", "{a}");
+    let e = refused("fixtures/results/jmeter/statistics-wrong-types.json");
+    assert!(
+        e.contains("Total.errorPct = 150: must be a percentage"),
+        "{e}"
+    );
+    assert!(e.contains("GET /cart/view.pct2ResTime = \"fast\""), "{e}");
+}

@@ -59,7 +59,7 @@ fn any_json() -> impl Strategy<Value = Value> {
 
 /// Wraps a random value so that format detection sends it to one of the runner readers.
 fn routed(v: Value, route: u8) -> Value {
-    match route % 9 {
+    match route % 10 {
         0 => json!({ "root_group": {}, "metrics": v }),
         1 => json!({ "metrics": { "http_reqs": v.clone(), "http_req_duration": { "values": v } } }),
         2 => {
@@ -76,6 +76,9 @@ fn routed(v: Value, route: u8) -> Value {
             json!({ "aggregate": { "requestsCompleted": v.clone(), "errors": v.clone(), "latency": v } })
         }
         7 => json!({ "latencies": { "50th": v.clone() }, "status_codes": v.clone(), "success": v }),
+        8 => {
+            json!({ "Total": { "transaction": "Total", "sampleCount": v.clone(), "errorPct": v.clone() }, "GET /a": v })
+        }
         _ => v,
     }
 }
@@ -98,6 +101,7 @@ const FIXTURES: &[&str] = &[
     "fixtures/results/artillery/report.json",
     "fixtures/results/artillery/legacy-v1-report.json",
     "fixtures/results/vegeta/report.json",
+    "fixtures/results/jmeter/statistics.json",
 ];
 
 fn fixture(i: usize) -> (String, Vec<u8>) {

@@ -1,9 +1,9 @@
-//! Detection of the runners' JSON summaries (k6, Gatling, Artillery, Vegeta) and the helpers their
-//! readers share: typed field access that records a located diagnostic instead of failing early.
+//! Detection of the runners' JSON summaries (k6, Gatling, Artillery, Vegeta, JMeter dashboard) and
+//! the helpers their readers share: typed field access that records located diagnostics.
 
 use serde_json::Value;
 
-use super::{ResultsError, RunResults, artillery, gatling, k6_summary, vegeta};
+use super::{ResultsError, RunResults, artillery, gatling, jmeter_stats, k6_summary, vegeta};
 use crate::diag::{self, Diagnostic, show};
 use crate::locate::Positions;
 
@@ -21,6 +21,7 @@ pub fn read_json_results(
         Kind::Gatling => gatling::read(&mut ctx, value, "gatling-stats-json"),
         Kind::Artillery => artillery::read(&mut ctx, value),
         Kind::Vegeta => vegeta::read(&mut ctx, value),
+        Kind::JMeter => jmeter_stats::read(&mut ctx, value),
     };
     Some(ctx.finish(results))
 }
@@ -63,6 +64,7 @@ enum Kind {
     Gatling,
     Artillery,
     Vegeta,
+    JMeter,
 }
 
 fn detect(value: &Value) -> Option<Kind> {
@@ -75,6 +77,8 @@ fn detect(value: &Value) -> Option<Kind> {
         Some(Kind::Artillery)
     } else if vegeta::detect(map) {
         Some(Kind::Vegeta)
+    } else if jmeter_stats::detect(map) {
+        Some(Kind::JMeter)
     } else {
         None
     }
@@ -249,6 +253,7 @@ mod tests {
             "results/artillery/report.json",
             "results/artillery/legacy-v1-report.json",
             "results/vegeta/report.json",
+            "results/jmeter/statistics.json",
         ] {
             let v = fixture(f);
             assert!(looks_like(&v), "{f}");

@@ -3,6 +3,7 @@
 
 mod artillery;
 mod gatling;
+mod jmeter_stats;
 mod json_formats;
 mod k6_summary;
 mod summary;
