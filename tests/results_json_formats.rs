@@ -318,6 +318,11 @@ fn artillery_report_from_a_real_run() {
     assert_eq!(o["status_codes"]["500"], 15);
     assert_eq!(o["latency_ms"]["p95"], 149.9);
     assert_eq!(o["latency_ms"]["p99"], 153.0);
+    // Delivered rate = requests over lastMetricAt - firstMetricAt (7.139 s), not the aggregate's
+    // `http.request_rate` of 20, which averages a full and a nearly empty period.
+    assert_eq!(r["duration_s"], 7.139);
+    let rps = o["throughput_rps"].as_f64().unwrap();
+    assert!((rps - 240.0 / 7.139).abs() < 1e-9, "{rps}");
     let hang = endpoint(&r, "/hang");
     assert_eq!(hang["requests"], 60);
     assert_eq!(hang["errors"], 6);

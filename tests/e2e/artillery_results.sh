@@ -131,6 +131,11 @@ if server_errors == 0:
     problems.append("the server sent no 500s: the run did not exercise errors")
 if no_response == 0:
     problems.append("no request went unanswered (errors.*): the run did not exercise timeouts")
+run_s = (agg["lastMetricAt"] - agg["firstMetricAt"]) / 1000
+if abs(ours.get("duration_s", -1) - run_s) > 1e-9:
+    problems.append(f"duration: lastMetricAt - firstMetricAt is {run_s} s, perfassist says {ours.get('duration_s')}")
+if abs(o["throughput_rps"] - c["http.requests"] / run_s) > 1e-9:
+    problems.append(f"throughput: {c['http.requests']} requests in {run_s} s, perfassist says {o['throughput_rps']}")
 lat = o["latency_ms"]
 for theirs, mine in [("min", "min"), ("max", "max"), ("median", "p50"), ("p90", "p90"),
                      ("p95", "p95"), ("p99", "p99"), ("p999", "p99.9"), ("mean", "mean")]:
