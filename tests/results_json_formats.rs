@@ -352,3 +352,18 @@ fn jmeter_dashboard_statistics() {
     );
     assert!(e.contains("GET /cart/view.pct2ResTime = \"fast\""), "{e}");
 }
+
+#[test]
+fn plan_with_metrics_judges_a_runner_file() {
+    let o = perfassist(&[
+        "plan",
+        "--profile",
+        PROFILE,
+        "--metrics",
+        "fixtures/results/gatling/stats.js",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stderr)));
+    assert_eq!(v["assessment"]["results_format"], "gatling-stats-js");
+    assert_eq!(v["plan"]["service"], "checkout-api");
+}

@@ -61,11 +61,13 @@ fn collect(ctx: &mut Ctx, group: &Map<String, Value>, path: &str, out: &mut Vec<
         };
         match item.get("type").and_then(Value::as_str) {
             Some("REQUEST") => {
+                // Gatling writes `"` and `\` in names as HTML entities.
                 let name = item
                     .get("name")
                     .and_then(Value::as_str)
                     .unwrap_or(key)
-                    .to_string();
+                    .replace("&quot;", "\"")
+                    .replace("&#92;", "\\");
                 let spath = join(&ipath, "stats");
                 let stats = match ctx.object(item.get("stats"), &spath) {
                     Some(s) => stats_of(ctx, s, &spath),
