@@ -57,10 +57,10 @@ fn counts(ctx: &mut Ctx, counters: &Map<String, Value>, path: &str) -> Counts {
                 c.codes.insert(code.to_string(), n);
             }
         } else if k.starts_with("errors.") {
-            c.errors += ctx.count(Some(v), &p).unwrap_or(0);
+            c.errors = c.errors.saturating_add(ctx.count(Some(v), &p).unwrap_or(0));
         }
     }
-    c.errors += failing_codes(&c.codes);
+    c.errors = c.errors.saturating_add(failing_codes(&c.codes));
     c
 }
 
@@ -70,8 +70,7 @@ fn failing_codes(codes: &std::collections::BTreeMap<String, u64>) -> u64 {
     codes
         .iter()
         .filter(|(c, _)| c.parse::<u16>().is_ok_and(|c| c >= 400))
-        .map(|(_, n)| *n)
-        .sum()
+        .fold(0u64, |acc, (_, n)| acc.saturating_add(*n))
 }
 
 fn summary(ctx: &mut Ctx, s: &Map<String, Value>, path: &str) -> Latency {
@@ -192,19 +191,25 @@ fn endpoints(
             let (name, code) = (&rest[..i], &rest[i + ".codes.".len()..]);
             let n = ctx.count(Some(v), &p).unwrap_or(0);
             let e = slot(&mut out, &mut codes, name);
-            *codes[e].entry(code.to_string()).or_insert(0) += n;
+            let slot = codes[e].entry(code.to_string()).or_insert(0);
+            *slot = slot.saturating_add(n);
         } else if let Some(i) = rest.find(".errors.") {
             let n = ctx.count(Some(v), &p).unwrap_or(0);
             let e = slot(&mut out, &mut codes, &rest[..i]);
             let st = &mut out[e].stats;
-            st.requests = Some(st.requests.unwrap_or(0) + n);
-            st.errors = Some(st.errors.unwrap_or(0) + n);
+            st.requests = Some(st.requests.unwrap_or(0).saturating_add(n));
+            st.errors = Some(st.errors.unwrap_or(0).saturating_add(n));
         }
     }
     for (e, c) in out.iter_mut().zip(codes) {
-        let responses: u64 = c.values().sum();
-        e.stats.requests = Some(e.stats.requests.unwrap_or(0) + responses);
-        e.stats.errors = Some(e.stats.errors.unwrap_or(0) + failing_codes(&c));
+        let responses = c.values().fold(0u64, |acc, n| acc.saturating_add(*n));
+        e.stats.requests = Some(e.stats.requests.unwrap_or(0).saturating_add(responses));
+        e.stats.errors = Some(
+            e.stats
+                .errors
+                .unwrap_or(0)
+                .saturating_add(failing_codes(&c)),
+        );
         e.stats.status_codes = c;
     }
     if let Some((s, p)) = sums {
@@ -310,12 +315,11 @@ fn buckets(ctx: &mut Ctx, list: &[Value]) -> Vec<Bucket> {
 fn read_v1(ctx: &mut Ctx, agg: &Map<String, Value>) -> RunResults {
     let mut r = RunResults::new("artillery-legacy-report-json");
     let completed = ctx.count(agg.get("requestsCompleted"), "aggregate.requestsCompleted");
-    let mut no_response = 0;
+    let mut no_response: u64 = 0;
     if let Some(errors) = ctx.object(agg.get("errors"), "aggregate.errors") {
         for (k, v) in errors {
-            no_response += ctx
-                .count(Some(v), &format!("aggregate.errors.{k}"))
-                .unwrap_or(0);
+            let n = ctx.count(Some(v), &format!("aggregate.errors.{k}"));
+            no_response = no_response.saturating_add(n.unwrap_or(0));
         }
     }
     if let Some(codes) = ctx.object(agg.get("codes"), "aggregate.codes") {
@@ -326,8 +330,8 @@ fn read_v1(ctx: &mut Ctx, agg: &Map<String, Value>) -> RunResults {
         }
     }
     // Completed requests got a response; the `errors` ones never did.
-    r.overall.requests = completed.map(|c| c + no_response);
-    r.overall.errors = Some(no_response + failing_codes(&r.overall.status_codes));
+    r.overall.requests = completed.map(|c| c.saturating_add(no_response));
+    r.overall.errors = Some(no_response.saturating_add(failing_codes(&r.overall.status_codes)));
     if let Some(rps) = ctx.object(agg.get("rps"), "aggregate.rps") {
         r.overall.throughput_rps = ctx.num(rps.get("mean"), "aggregate.rps.mean");
     }

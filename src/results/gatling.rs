@@ -98,20 +98,18 @@ fn stats_of(ctx: &mut Ctx, s: &Map<String, Value>, path: &str) -> Stats {
         let block = ctx.object(s.get(key), &p)?;
         ctx.num(block.get("total"), &join(&p, "total"))
     };
-    let requests = total(ctx, "numberOfRequests");
-    let ko = {
-        let p = join(path, "numberOfRequests");
-        let block = ctx.object(s.get("numberOfRequests"), &p);
-        block.and_then(|b| ctx.num(b.get("ko"), &join(&p, "ko")))
-    };
+    let p = join(path, "numberOfRequests");
+    let counts = ctx.object(s.get("numberOfRequests"), &p);
+    let requests = counts.and_then(|b| ctx.count(b.get("total"), &join(&p, "total")));
+    let ko = counts.and_then(|b| ctx.count(b.get("ko"), &join(&p, "ko")));
     let mut st = Stats {
-        requests: requests.map(|n| n as u64),
-        errors: ko.map(|n| n as u64),
+        requests,
+        errors: ko,
         throughput_rps: total(ctx, "meanNumberOfRequestsPerSecond"),
         ..Stats::default()
     };
     // With no requests Gatling still writes 0 (or "-") in every latency field: no data, not 0 ms.
-    if requests.is_some_and(|n| n > 0.0) {
+    if requests.is_some_and(|n| n > 0) {
         let lat = &mut st.latency_ms;
         lat.min = total(ctx, "minResponseTime");
         lat.max = total(ctx, "maxResponseTime");

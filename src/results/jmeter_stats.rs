@@ -46,17 +46,17 @@ pub(crate) fn read(ctx: &mut Ctx, doc: &Value) -> RunResults {
 }
 
 fn stats_of(ctx: &mut Ctx, o: &Map<String, Value>, label: &str) -> Stats {
+    let requests = ctx.count(o.get("sampleCount"), &format!("{label}.sampleCount"));
+    let errors = ctx.count(o.get("errorCount"), &format!("{label}.errorCount"));
     let mut get = |k: &str| ctx.num(o.get(k), &format!("{label}.{k}"));
-    let requests = get("sampleCount");
-    let errors = get("errorCount");
     let error_pct = get("errorPct");
     let mut st = Stats {
-        requests: requests.map(|n| n as u64),
-        errors: errors.map(|n| n as u64),
+        requests,
+        errors,
         throughput_rps: get("throughput"),
         ..Stats::default()
     };
-    if requests.is_some_and(|n| n > 0.0) {
+    if requests.is_some_and(|n| n > 0) {
         let lat = &mut st.latency_ms;
         lat.mean = get("meanResTime");
         lat.p50 = get("medianResTime");

@@ -57,9 +57,10 @@ struct Metric<'v> {
 }
 
 pub(crate) fn read(ctx: &mut Ctx, doc: &Value) -> RunResults {
-    let map = doc.as_object().cloned().unwrap_or_default();
+    let empty = Map::new();
+    let map = doc.as_object().unwrap_or(&empty);
     let (form, metrics, thresholds_failed) =
-        if is_machine_readable(&map) && !map.contains_key("metrics") {
+        if is_machine_readable(map) && !map.contains_key("metrics") {
             (
                 Form::MachineReadable,
                 machine_readable_metrics(ctx, doc),
@@ -160,7 +161,7 @@ pub(crate) fn read(ctx: &mut Ctx, doc: &Value) -> RunResults {
                 .hint("perfassist judges HTTP results: http_reqs, http_req_duration and http_req_failed are expected"),
         );
     }
-    r.duration_s = duration(ctx, &map, form, &r);
+    r.duration_s = duration(ctx, map, form, &r);
     if r.overall.throughput_rps.is_none()
         && let (Some(n), Some(d)) = (r.overall.requests, r.duration_s)
         && d > 0.0
@@ -369,7 +370,7 @@ fn read_failed(ctx: &mut Ctx, m: &Metric, stats: &mut Stats) {
             ctx.count(m.values.get("total"), &join(&m.path, "total"))
         } else {
             let fails = ctx.count(m.values.get("fails"), &join(&m.path, "fails"));
-            stats.errors.zip(fails).map(|(a, b)| a + b)
+            stats.errors.zip(fails).map(|(a, b)| a.saturating_add(b))
         };
         stats.requests = total;
     }

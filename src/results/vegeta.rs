@@ -58,8 +58,7 @@ pub(crate) fn read(ctx: &mut Ctx, doc: &Value) -> RunResults {
         .status_codes
         .iter()
         .filter(|(code, _)| !code.parse::<u16>().is_ok_and(|c| (200..400).contains(&c)))
-        .map(|(_, n)| *n)
-        .sum();
+        .fold(0u64, |acc, (_, n)| acc.saturating_add(*n));
     r.overall.errors = if !r.overall.status_codes.is_empty() {
         Some(bad)
     } else {
