@@ -296,6 +296,17 @@ fn bad_files_name_file_field_and_position() {
     );
     let e = refused("fixtures/results/gatling/global_stats-wrong-types.json");
     assert!(e.contains(":4:9: error: numberOfRequests.total"), "{e}");
+    // stats.js is converted to JSON in place, so positions still point into the user's file.
+    let e = refused("fixtures/results/gatling/stats-wrong-types.js");
+    assert!(
+        e.contains("stats-wrong-types.js:9:9: error: stats.numberOfRequests.total = \"lots\""),
+        "{e}"
+    );
+    let e = refused("fixtures/results/gatling/stats-truncated.js");
+    assert!(
+        e.contains("stats-truncated.js:128:") && e.contains("EOF"),
+        "{e}"
+    );
     let e = refused("fixtures/results/artillery/wrong-types.json");
     assert!(e.contains("aggregate.counters.http.requests = -1"), "{e}");
     assert!(

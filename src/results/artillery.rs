@@ -148,6 +148,12 @@ fn read_v2(ctx: &mut Ctx, doc: &Value, agg: &Map<String, Value>) -> RunResults {
         }
     }
     r.endpoints = endpoints(ctx, counters, sums);
+    if !r.endpoints.is_empty() {
+        r.notes.push(
+            "Artillery's per-endpoint latencies (metrics-by-endpoint plugin) are times to first byte"
+                .into(),
+        );
+    }
     if let Some(list) = ctx.array(doc.get("intermediate"), "intermediate") {
         r.timeseries = buckets(ctx, list);
     }

@@ -130,18 +130,23 @@ fn stats_of(ctx: &mut Ctx, s: &Map<String, Value>, path: &str) -> Stats {
 
 /// Gatling 3.13.5+ keeps its statistics only in `js/stats.js`: `var stats = {...}` followed by
 /// a function, with a few bare keys. This turns the object into JSON; `None` if it is not one.
+/// The `var stats =` opening becomes spaces so that lines (and columns, except on lines with a
+/// bare key) still point into the user's file.
 pub(crate) fn stats_js_to_json(text: &str) -> Option<String> {
-    let t = text.trim_start_matches('\u{feff}').trim_start();
-    let rest = t
-        .strip_prefix("var stats")?
-        .trim_start()
-        .strip_prefix('=')?;
+    let t = text.trim_start_matches('\u{feff}');
+    let lead = t.len() - t.trim_start().len();
+    let after_var = t[lead..].strip_prefix("var stats")?;
+    let after_ws = after_var.trim_start();
+    let rest = after_ws.strip_prefix('=')?;
+    let opening = "var stats".len() + (after_var.len() - after_ws.len()) + 1;
     let body = match rest.find("\nfunction ") {
         Some(i) => &rest[..i],
         None => rest,
     };
-    let body = body.trim().trim_end_matches(';');
-    let mut out = String::with_capacity(body.len() + 256);
+    let body = body.trim_end().trim_end_matches(';');
+    let mut out = String::with_capacity(t.len() + 256);
+    out.push_str(&t[..lead]);
+    out.extend(std::iter::repeat_n(' ', opening));
     let mut chars = body.chars().peekable();
     let mut in_string = false;
     while let Some(c) = chars.next() {

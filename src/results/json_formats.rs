@@ -41,14 +41,18 @@ pub fn read_other(name: &str, bytes: &[u8]) -> Option<Result<RunResults, Results
                 name,
                 Diagnostic::error(
                     "",
-                    format!("Gatling stats.js could not be read as data: {e}"),
+                    format!(
+                        "Gatling stats.js could not be read as data: {}",
+                        e.to_string().split(" at line").next().unwrap_or("")
+                    ),
                 )
+                .at(Some(e.line()), Some(e.column()))
                 .hint("is the file complete? Gatling writes it at the end of the run"),
             )));
         }
     };
-    // Positions refer to the converted text, so only field paths are reported for stats.js.
-    let mut ctx = Ctx::new(name, "");
+    // The converted text keeps the file's lines, so positions still point into the user's file.
+    let mut ctx = Ctx::new(name, &json);
     let results = gatling::read(&mut ctx, &value, "gatling-stats-js");
     Some(ctx.finish(results))
 }
