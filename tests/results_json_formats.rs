@@ -378,3 +378,15 @@ fn plan_with_metrics_judges_a_runner_file() {
     assert_eq!(v["assessment"]["results_format"], "gatling-stats-js");
     assert_eq!(v["plan"]["service"], "checkout-api");
 }
+
+#[test]
+fn gatling_two_percentile_layout_is_not_guessed() {
+    let r = results("fixtures/results/gatling/global_stats-two-percentiles.json");
+    let lat = r["overall"]["latency_ms"].as_object().unwrap();
+    assert!(
+        ["p50", "p95", "p99"].iter().all(|p| !lat.contains_key(*p)),
+        "{lat:?}"
+    );
+    assert_eq!(lat["max"], 2310.0);
+    assert!(r["notes"][0].as_str().unwrap().contains("not read"), "{r}");
+}

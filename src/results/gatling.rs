@@ -41,11 +41,25 @@ pub(crate) fn read(ctx: &mut Ctx, doc: &Value, format: &str) -> RunResults {
         // Gatling's mean rate is the request count over the run's length, so this recovers it.
         r.duration_s = Some(n as f64 / rps);
     }
-    r.notes.push(
-        "Gatling percentiles1..4 read as p50, p75, p95, p99 (Gatling's default charting.indicators); p75 has no place in the results".into(),
-    );
+    if two_percentiles(map) {
+        r.notes.push(
+            "this Gatling report has only percentiles1 and percentiles2, whose meaning depends on its Gatling version's configuration: they are not read".into(),
+        );
+    } else {
+        r.notes.push(
+            "Gatling percentiles1..4 read as p50, p75, p95, p99 (Gatling's default charting.indicators); p75 has no place in the results".into(),
+        );
+    }
     note_missing_percentiles(&mut r, "");
     r
+}
+
+/// Whether the document's global statistics use the old two-percentile layout.
+fn two_percentiles(map: &Map<String, Value>) -> bool {
+    let s = map.get("stats").and_then(Value::as_object).unwrap_or(map);
+    s.contains_key("percentiles1")
+        && !s.contains_key("percentiles3")
+        && !s.contains_key("percentiles4")
 }
 
 /// Walks `contents` recursively: requests become endpoints, groups are descended into.
@@ -114,7 +128,10 @@ fn stats_of(ctx: &mut Ctx, s: &Map<String, Value>, path: &str) -> Stats {
         lat.min = total(ctx, "minResponseTime");
         lat.max = total(ctx, "maxResponseTime");
         lat.mean = total(ctx, "meanResponseTime");
-        for (i, pct) in PERCENTILES.iter().enumerate() {
+        // Old reports with only percentiles1..2 used other defaults; without the report's
+        // configuration their meaning is unknown, so they are not read (see `two_percentiles`).
+        let four = s.contains_key("percentiles3") || s.contains_key("percentiles4");
+        for (i, pct) in PERCENTILES.iter().enumerate().filter(|_| four) {
             let v = total(ctx, &format!("percentiles{}", i + 1));
             match *pct {
                 50.0 => lat.p50 = v,
