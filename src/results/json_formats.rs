@@ -26,6 +26,17 @@ pub fn read_json_results(
     Some(ctx.finish(results))
 }
 
+/// Parses `text` as JSON and reads it if it is a runner's summary. A document that does not parse
+/// is left to the prototype summary reader, which reports where the JSON breaks.
+pub fn read_text(name: &str, text: &str) -> Option<Result<RunResults, ResultsError>> {
+    let body = text.trim_start_matches('\u{feff}');
+    if !body.trim_start().starts_with('{') {
+        return None;
+    }
+    let value: Value = serde_json::from_str(body).ok()?;
+    read_json_results(name, body, &value)
+}
+
 /// Reads runner files that are not JSON documents but are recognisable from their content or
 /// name: Gatling's `js/stats.js` (read), and Gatling's `simulation.log` (refused with advice).
 pub fn read_other(name: &str, bytes: &[u8]) -> Option<Result<RunResults, ResultsError>> {

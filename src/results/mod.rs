@@ -221,21 +221,10 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
                 .hint("was the run interrupted before it wrote its results?"),
         ));
     }
-    if let Some(r) = read_runner_json(name, text) {
+    if let Some(r) = json_formats::read_text(name, text) {
         return r;
     }
     summary::read(name, text)
-}
-
-/// The runners' JSON summaries; a document that does not parse is left to the summary reader,
-/// which reports where the JSON breaks.
-fn read_runner_json(name: &str, text: &str) -> Option<Result<RunResults, ResultsError>> {
-    let body = text.trim_start_matches('\u{feff}');
-    if !body.trim_start().starts_with('{') {
-        return None;
-    }
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    json_formats::read_json_results(name, body, &value)
 }
 
 /// Tells whether a parsed JSON document is a results file this crate understands.
