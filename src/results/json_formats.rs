@@ -203,6 +203,8 @@ impl<'a> Ctx<'a> {
         if diags.iter().any(Diagnostic::is_error) {
             let positions = Positions::of(self.text);
             diag::place(&mut diags, self.file, &positions);
+            // In file order, as a person reads the file (readers find them in another order).
+            diags.sort_by_key(|d| (d.line.unwrap_or(usize::MAX), d.column.unwrap_or(0)));
             return Err(ResultsError {
                 file: self.file.to_string(),
                 diagnostics: diags,
