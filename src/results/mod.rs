@@ -1,7 +1,13 @@
 //! Run results normalised from whatever a load-test runner wrote: counts, rates and latencies in
 //! milliseconds, overall and per endpoint. `read` detects the format and dispatches to a reader.
 
+mod artillery;
+mod gatling;
+mod jmeter_stats;
+mod json_formats;
+mod k6_summary;
 mod summary;
+mod vegeta;
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -192,6 +198,9 @@ pub fn companion_of(file_name: &str) -> Option<String> {
 /// Reads a results file of any supported format. `name` is the file name as the user gave it and
 /// serves both as a format hint and in error messages.
 pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
+    if let Some(r) = json_formats::read_other(name, bytes) {
+        return r;
+    }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         ResultsError::one(
             name,
@@ -212,10 +221,13 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
                 .hint("was the run interrupted before it wrote its results?"),
         ));
     }
+    if let Some(r) = json_formats::read_text(name, text) {
+        return r;
+    }
     summary::read(name, text)
 }
 
 /// Tells whether a parsed JSON document is a results file this crate understands.
 pub fn looks_like_results(value: &serde_json::Value) -> bool {
-    summary::looks_like_summary(value)
+    summary::looks_like_summary(value) || json_formats::looks_like(value)
 }
