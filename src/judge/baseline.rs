@@ -110,7 +110,7 @@ pub fn compare(
             kind: kind.into(),
             severity,
             message: format!(
-                "{} on {} {verb} from {} in the baseline to {}{pct}{noise}",
+                "{} ({}) {verb} from {} in the baseline to {}{pct}{noise}",
                 metric_name(&c.metric),
                 c.scope,
                 show_value(&c.metric, c.baseline),
@@ -195,11 +195,21 @@ fn judge(
     }
 }
 
-/// The standard error of a run's percentile estimated from its buckets (their spread over
-/// √buckets); needs at least three buckets carrying the percentile.
+/// The standard error of a run's percentile estimated from its buckets at steady load (their
+/// spread over √buckets); needs at least three. Buckets on a ramp differ because the load does,
+/// which is not noise, so only those within 10 % of the median load count.
 fn standard_error(series: &[Bucket], p: Percentile) -> Option<f64> {
+    let mut loads: Vec<f64> = series.iter().filter_map(|b| b.throughput_rps).collect();
+    loads.sort_by(f64::total_cmp);
+    let median = loads.get(loads.len() / 2).copied();
+    let steady = |b: &Bucket| match (median, b.throughput_rps) {
+        (Some(m), Some(l)) => (l - m).abs() <= 0.1 * m,
+        (Some(_), None) => false,
+        (None, _) => true,
+    };
     let v: Vec<f64> = series
         .iter()
+        .filter(|b| steady(b))
         .filter_map(|b| b.latency_ms.percentile(p))
         .collect();
     if v.len() < 3 {

@@ -37,6 +37,17 @@ pub enum KneePosition {
     Unknown,
 }
 
+impl KneePosition {
+    pub fn label(self) -> &'static str {
+        match self {
+            KneePosition::BelowPeak => "below the planned peak",
+            KneePosition::BetweenPeakAndBurst => "between the planned peak and burst",
+            KneePosition::AboveBurst => "above the planned burst",
+            KneePosition::Unknown => "not comparable with the plan (load in users)",
+        }
+    }
+}
+
 /// The first sustained crossing of the SLO.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Knee {

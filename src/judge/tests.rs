@@ -381,7 +381,7 @@ fn improvement_named_and_small_changes_ignored() {
     assert!(
         a.narrative
             .iter()
-            .any(|l| l.contains("P95 latency on overall fell")),
+            .any(|l| l.contains("P95 latency (overall) fell")),
         "{:?}",
         a.narrative
     );
