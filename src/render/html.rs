@@ -28,7 +28,7 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px so
 th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .s-fail{color:#c0392b;font-weight:600}.s-warn{color:#9a6a00;font-weight:600}.s-pass{color:#1e7e34}.s-not-evaluated{color:#6c757d}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
-svg.chart{background:#fff;border:1px solid #ddd;display:block}
+svg.chart{background:#fff;outline:1px solid #ddd;display:block}
 svg .t{font-size:13px;font-weight:600}svg .yt{font-size:11px;text-anchor:end;dominant-baseline:middle;fill:#444}
 svg .xt{font-size:11px;text-anchor:middle;fill:#444}svg .xl,svg .yl{font-size:11px;text-anchor:middle;fill:#444}
 svg .lv{font-size:11px;text-anchor:end}svg .lg{font-size:11px;fill:#333}svg .bv{font-size:11px;text-anchor:middle;fill:#222}

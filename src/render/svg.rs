@@ -18,6 +18,8 @@ const PALETTE: [&str; 6] = [
     "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
 ];
 pub const LIMIT_COLOUR: &str = "#c0392b";
+/// A bar over its objective: the palette's vermillion, apart from the objective line's red.
+const OVER_COLOUR: &str = "#d55e00";
 
 pub struct Series {
     pub name: String,
@@ -260,7 +262,7 @@ pub fn bar_chart(id: &str, title: &str, y_label: &str, bars: &[Bar]) -> String {
             p(top),
             p(width),
             p((HEIGHT - BOTTOM - top).max(0.0)),
-            if over { LIMIT_COLOUR } else { PALETTE[0] },
+            if over { OVER_COLOUR } else { PALETTE[0] },
             esc(&b.label),
             num(b.value),
             p(cx),
@@ -339,6 +341,6 @@ mod tests {
                 limit: Some(400.0),
             }],
         );
-        assert!(bars.contains(LIMIT_COLOUR));
+        assert!(bars.contains(OVER_COLOUR) && bars.contains(LIMIT_COLOUR));
     }
 }
