@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::html::{esc, page, table, td, td_class, tdn};
 use super::plan_html::{load_shape_chart, profile_peak};
-use super::svg::{self, Bar, LIMIT_COLOUR, Level, Series};
+use super::svg::{self, Bar, LIMIT_COLOUR, Level, Mark, Series};
 use super::{ReportInput, num};
 use crate::judge::{Assessment, Change, CheckResult, Status, metric_name, show_value as show};
 use crate::profile::Percentile;
@@ -158,14 +158,29 @@ fn timeseries_charts(a: &Assessment, r: &RunResults, peak: Option<f64>) -> Vec<S
             })
         })
         .collect();
+    let knee: Vec<Mark> = a
+        .stages
+        .as_ref()
+        .and_then(|s| s.knee.as_ref())
+        .map(|k| Mark {
+            name: format!(
+                "knee at {} {}",
+                num(k.load),
+                a.stages.as_ref().map_or("", |s| s.load_unit)
+            ),
+            x: k.offset_s,
+        })
+        .into_iter()
+        .collect();
     if !lat.is_empty() {
-        out.push(svg::line_chart(
+        out.push(svg::line_chart_marked(
             "ts-latency",
             "Latency over the run",
             "seconds",
             "ms",
             &lat,
             &slo_levels,
+            &knee,
         ));
     }
     let mut load = Vec::new();
@@ -193,13 +208,14 @@ fn timeseries_charts(a: &Assessment, r: &RunResults, peak: Option<f64>) -> Vec<S
             })
             .into_iter()
             .collect();
-        out.push(svg::line_chart(
+        out.push(svg::line_chart_marked(
             "ts-load",
             "Load over the run",
             "seconds",
             "load",
             &load,
             &levels,
+            &knee,
         ));
     }
     let errors = series_of(ts, |b| b.error_rate.map(|e| e * 100.0));

@@ -33,6 +33,12 @@ pub struct Level {
     pub colour: &'static str,
 }
 
+/// A vertical line at one moment: where the capacity knee was found, say.
+pub struct Mark {
+    pub name: String,
+    pub x: f64,
+}
+
 pub struct Bar {
     pub label: String,
     pub value: f64,
@@ -172,7 +178,7 @@ fn legend(s: &mut String, names: &[&str]) {
     }
 }
 
-/// A line chart of series over a shared x axis; `step` draws a staircase (planned loads).
+/// A line chart of series over a shared x axis, with horizontal levels (objectives, the peak).
 pub fn line_chart(
     id: &str,
     title: &str,
@@ -180,6 +186,19 @@ pub fn line_chart(
     y_label: &str,
     series: &[Series],
     lvls: &[Level],
+) -> String {
+    line_chart_marked(id, title, x_label, y_label, series, lvls, &[])
+}
+
+/// As `line_chart`, with vertical marks at given x values.
+pub fn line_chart_marked(
+    id: &str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    lvls: &[Level],
+    marks: &[Mark],
 ) -> String {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let ys = series
@@ -222,6 +241,17 @@ pub fn line_chart(
         }
     }
     levels(&mut s, &f, lvls);
+    for m in marks {
+        let x = p(f.px(m.x));
+        let _ = write!(
+            s,
+            r##"<line x1="{x}" x2="{x}" y1="{TOP}" y2="{}" stroke="#333" stroke-width="1" stroke-dasharray="2 3"/><text x="{}" y="{}" class="lg">{}</text>"##,
+            HEIGHT - BOTTOM,
+            p(f.px(m.x) + 4.0),
+            TOP + 12.0,
+            esc(&m.name)
+        );
+    }
     let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
     if names.len() > 1 {
         legend(&mut s, &names);
