@@ -218,8 +218,7 @@ pub fn line_chart_marked(
         if se.points.is_empty() {
             continue;
         }
-        let d: Vec<String> = se
-            .points
+        let d: Vec<String> = thin(&se.points, &f)
             .iter()
             .map(|(x, y)| format!("{},{}", p(f.px(*x)), p(f.py(*y))))
             .collect();
@@ -317,6 +316,47 @@ pub fn bar_chart(id: &str, title: &str, y_label: &str, bars: &[Bar]) -> String {
     s
 }
 
+/// A long series (raw samples, hours of one-second buckets) drawn point by point would make
+/// the page huge for nothing: the plot is a few hundred pixels wide. Keeps, per pixel column,
+/// the first, lowest and highest and last points, so spikes stay visible.
+fn thin(points: &[(f64, f64)], f: &Frame) -> Vec<(f64, f64)> {
+    let columns = (WIDTH - LEFT - RIGHT) as usize;
+    if points.len() <= 4 * columns {
+        return points.to_vec();
+    }
+    let mut out = Vec::with_capacity(4 * columns);
+    let mut group: Vec<(f64, f64)> = Vec::new();
+    let mut column = None;
+    let flush = |group: &mut Vec<(f64, f64)>, out: &mut Vec<(f64, f64)>| {
+        if group.is_empty() {
+            return;
+        }
+        let lo = group
+            .iter()
+            .copied()
+            .fold(group[0], |a, b| if b.1 < a.1 { b } else { a });
+        let hi = group
+            .iter()
+            .copied()
+            .fold(group[0], |a, b| if b.1 > a.1 { b } else { a });
+        let mut keep = vec![group[0], lo, hi, group[group.len() - 1]];
+        keep.sort_by(|a, b| a.0.total_cmp(&b.0));
+        keep.dedup();
+        out.extend(keep);
+        group.clear();
+    };
+    for &pt in points {
+        let c = f.px(pt.0) as i64;
+        if column != Some(c) {
+            flush(&mut group, &mut out);
+            column = Some(c);
+        }
+        group.push(pt);
+    }
+    flush(&mut group, &mut out);
+    out
+}
+
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values
         .filter(|v| v.is_finite())
@@ -340,6 +380,30 @@ mod tests {
         assert_eq!(a.step, 0.0025);
         let a = Axis::nice(3.0, 3.0);
         assert!(a.max > a.min);
+    }
+
+    #[test]
+    fn long_series_are_thinned_but_keep_their_spikes() {
+        let mut points: Vec<(f64, f64)> = (0..100_000).map(|i| (i as f64, 10.0)).collect();
+        points[54_321].1 = 999.0;
+        let svg = line_chart(
+            "long",
+            "t",
+            "s",
+            "ms",
+            &[Series {
+                name: "p95".into(),
+                points,
+            }],
+            &[],
+        );
+        assert!(svg.len() < 60_000, "{} bytes", svg.len());
+        // The spike reaches the top of the plot: y of 999 on an axis to 1200.
+        let f = Frame {
+            x: Axis::nice(0.0, 99_999.0),
+            y: Axis::nice(0.0, 999.0 * 1.1),
+        };
+        assert!(svg.contains(&format!(",{}", p(f.py(999.0)))));
     }
 
     #[test]
