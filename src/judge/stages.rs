@@ -15,7 +15,7 @@ pub struct StageAnalysis {
     pub span_s: f64,
     /// `requests/s` when buckets carry throughput, `users` when they only carry the user count.
     pub load_unit: &'static str,
-    /// The highest load held while every bucket so far met the SLO.
+    /// The highest load seen before the knee (in the whole run when there is none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_load_within_slo: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -121,7 +121,7 @@ pub fn analyse(
     let peak = profile.traffic.peak_rps;
     let burst = peak * profile.traffic.burst_factor.max(1.0);
     let k = s.sustain_buckets.max(1);
-    let knee_at = sustained(&breaches, 0, k, true);
+    let knee_at = knee_index(&breaches, &load, k);
     let max_load_within_slo = load[..knee_at.unwrap_or(load.len())]
         .iter()
         .flatten()
@@ -228,6 +228,45 @@ fn sustained(
         let end = (i + k).min(breaches.len());
         breaches[i..end].iter().all(|b| b.is_some() == want_breach)
     })
+}
+
+/// The knee: the start of the first sustained breach after which the service never again meets
+/// the SLO for `k` buckets in a row at that load or more. A breach it later outgrows (warm-up, a
+/// slow dependency for a minute) is not a capacity limit.
+fn knee_index(breaches: &[Option<Breach>], load: &[Option<f64>], k: usize) -> Option<usize> {
+    let n = breaches.len();
+    // For each window of k healthy buckets starting at j, the lowest load in it; then the best
+    // such load from j on, so each candidate is checked in constant time.
+    let healthy_min: Vec<Option<f64>> = (0..n)
+        .map(|j| {
+            if j + k > n {
+                return None;
+            }
+            (j..j + k).try_fold(f64::INFINITY, |m, i| match (&breaches[i], load[i]) {
+                (None, Some(l)) => Some(m.min(l)),
+                _ => None,
+            })
+        })
+        .collect();
+    let mut best_from = vec![None; n + 1];
+    for j in (0..n).rev() {
+        best_from[j] = match (healthy_min[j], best_from[j + 1]) {
+            (Some(a), Some(b)) => Some(f64::max(a, b)),
+            (a, b) => a.or(b),
+        };
+    }
+    let mut from = 0;
+    while let Some(i) = sustained(breaches, from, k, true) {
+        let outgrown = match (load[i], best_from[(i + 1).min(n)]) {
+            (Some(l), Some(later)) => later >= l,
+            _ => false,
+        };
+        if !outgrown {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
 }
 
 fn recovery(

@@ -224,6 +224,24 @@ fn one_noisy_bucket_is_not_a_knee() {
 }
 
 #[test]
+fn a_warm_up_breach_the_service_outgrows_is_not_a_knee() {
+    // Slow for the first three buckets at low load (cold caches), then fine all the way up.
+    let mut series = ramp(10_000.0);
+    for b in &mut series[..3] {
+        b.latency_ms.p95 = Some(700.0);
+    }
+    let a = assess(&profile(), &with_series(series), &Settings::default());
+    assert!(a.stages.unwrap().knee.is_none());
+    // But a breach that stays once the load is there is one, even after a warm-up breach.
+    let mut series = ramp(600.0);
+    for b in &mut series[..3] {
+        b.latency_ms.p95 = Some(700.0);
+    }
+    let a = assess(&profile(), &with_series(series), &Settings::default());
+    assert_eq!(a.stages.unwrap().knee.unwrap().load, 600.0);
+}
+
+#[test]
 fn error_rate_can_be_the_knee() {
     let series: Vec<Bucket> = (0..10)
         .map(|i| {
