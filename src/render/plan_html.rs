@@ -37,17 +37,22 @@ pub fn load_shape(sc: &Scenario) -> (Series, &'static str) {
 
 pub fn load_shape_chart(sc: &Scenario, peak_rps: f64) -> String {
     let (series, unit) = load_shape(sc);
+    // A smoke test at a few requests/s would be a flat line under a peak drawn to scale.
+    let levels: Vec<Level> = (sc.peak_rps >= 0.25 * peak_rps)
+        .then(|| Level {
+            name: format!("profile peak {} requests/s", num(peak_rps)),
+            y: peak_rps,
+            colour: "#6c757d",
+        })
+        .into_iter()
+        .collect();
     svg::line_chart(
         &format!("plan-{}", sc.name),
         &format!("Scenario {}: planned load", sc.name),
         unit,
         "requests/s",
         &[series],
-        &[Level {
-            name: format!("profile peak {} requests/s", num(peak_rps)),
-            y: peak_rps,
-            colour: "#6c757d",
-        }],
+        &levels,
     )
 }
 
