@@ -141,6 +141,25 @@ fn html_report_and_plan_page() {
 }
 
 #[test]
+fn plan_with_results_as_html_is_one_page() {
+    let m = fixture("metrics-failing.json").display().to_string();
+    let o = perfassist(&[
+        "plan",
+        "--profile",
+        &profile(),
+        "--metrics",
+        &m,
+        "--format",
+        "html",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let html = stdout(&o);
+    assert_eq!(html.matches("<!DOCTYPE html>").count(), 1);
+    assert!(html.contains("id=\"verdict\">FAIL"));
+    assert!(html.contains("id=\"plan-stress\""));
+}
+
+#[test]
 fn plan_refuses_junit_and_bad_shares_are_named() {
     let o = perfassist(&["plan", "--profile", &profile(), "--format", "junit"]);
     assert_eq!(o.status.code(), Some(2));
