@@ -1,3 +1,6 @@
+//! Judgement on synthetic runs: per-endpoint verdicts, sample counts, the knee, recovery and
+//! drift on made-up time series, and the baseline comparison against its noise.
+
 use super::*;
 use crate::results::{Bucket, EndpointResults, Latency, RunResults};
 
