@@ -111,6 +111,10 @@ pub struct JudgeArgs {
     /// A met objective within this share of its threshold is reported as a warning.
     #[arg(long, default_value_t = 0.1, value_name = "SHARE")]
     pub warn_band: f64,
+    /// With --baseline, a metric moving by more than this share (and beyond the runs' own
+    /// spread) is a regression or an improvement.
+    #[arg(long, default_value_t = 0.1, value_name = "SHARE")]
+    pub regression_share: f64,
 }
 
 #[derive(Debug, Args)]
@@ -127,7 +131,7 @@ pub struct PlanArgs {
     /// Also interpret this results file against the profile's SLOs.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
-    /// Rendering of the plan.
+    /// Rendering of the plan (`html` draws each scenario's load shape; not `junit`).
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
     #[command(flatten)]
@@ -142,7 +146,11 @@ pub struct InterpretArgs {
     /// Results file: a metrics summary (JSON or CSV).
     #[arg(long, value_name = "FILE")]
     pub metrics: PathBuf,
-    /// Rendering of the assessment.
+    /// An earlier run's results file to compare with: regressions are flagged even when the SLO
+    /// still passes, and improvements are named.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Rendering of the assessment (`html` charts the results; `junit` makes each check a test case).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Also write the assessment to this file (atomically), as JSON.

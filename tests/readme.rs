@@ -25,22 +25,35 @@ fn bash_lines(readme: &str) -> Vec<String> {
 }
 
 fn expected_exit(line: &str) -> i32 {
-    line.rsplit_once("# exits ").and_then(|(_, n)| n.trim().parse().ok()).unwrap_or(0)
+    line.rsplit_once("# exits ")
+        .and_then(|(_, n)| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn skipped(cmd: &str) -> bool {
-    ["cargo ", "sudo ", "systemctl ", "journalctl ", "bash "].iter().any(|p| cmd.starts_with(p)) || cmd.starts_with("perfassist watch")
+    ["cargo ", "sudo ", "systemctl ", "journalctl ", "bash "]
+        .iter()
+        .any(|p| cmd.starts_with(p))
+        || cmd.starts_with("perfassist watch")
 }
 
 #[test]
 fn readme_examples_run_as_documented() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let copy = Command::new("cp").args(["-r", FIXTURES, dir.path().to_str().unwrap()]).status().unwrap();
+    let copy = Command::new("cp")
+        .args(["-r", FIXTURES, dir.path().to_str().unwrap()])
+        .status()
+        .unwrap();
     assert!(copy.success());
     let daemon = Daemon::start(dir.path(), &[]);
     let bin_dir = std::path::Path::new(BIN).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut ran = 0;
     for line in bash_lines(&readme) {
         let cmd = line.split(" #").next().unwrap().trim().to_string();
@@ -52,7 +65,12 @@ fn readme_examples_run_as_documented() {
         let retry = cmd.starts_with("ls ") || cmd.starts_with("cat ");
         let mut last = None;
         let ok = wait_until(Duration::from_secs(if retry { 10 } else { 0 }), || {
-            let o = Command::new("bash").args(["-c", &cmd]).env("PATH", &path).current_dir(dir.path()).output().unwrap();
+            let o = Command::new("bash")
+                .args(["-c", &cmd])
+                .env("PATH", &path)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
             let code = o.status.code();
             last = Some(o);
             code == Some(expect)

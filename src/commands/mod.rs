@@ -89,8 +89,16 @@ fn settings(args: &JudgeArgs) -> Result<judge::Settings, Failure> {
         );
         return Err(Failure::BadInput);
     }
+    if !(args.regression_share > 0.0 && args.regression_share < 10.0) {
+        eprintln!(
+            "error: --regression-share must be above 0 and below 10 (e.g. 0.1 for 10 %), got {}",
+            args.regression_share
+        );
+        return Err(Failure::BadInput);
+    }
     Ok(judge::Settings {
         warn_band: args.warn_band,
+        regression_share: args.regression_share,
         ..judge::Settings::default()
     })
 }
@@ -164,6 +172,12 @@ fn log_evidence(log: &Path, r: Record) -> Result<(), Failure> {
 }
 
 pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
+    if !args.format.fits_plan() {
+        eprintln!(
+            "error: --format junit is for judgements; a plan renders as json, yaml, markdown, text or html"
+        );
+        return Err(Failure::BadInput);
+    }
     let judge_settings = settings(&args.judge)?;
     let (loaded, profile_bytes) = load_profile(&args.profile)?;
     let profile = &loaded.profile;
@@ -195,6 +209,23 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
                 "{}",
                 render::plan(&plan, Format::Yaml) + &render::assessment(a, Format::Yaml)
             ),
+            // One page: the report carries the plan's load shapes beside the judgement.
+            (Some(a), Format::Html) => {
+                if let Some((results, _)) = &metrics {
+                    print!(
+                        "{}",
+                        render::assessment_report(
+                            &render::ReportInput {
+                                assessment: a,
+                                results,
+                                plan: Some(&plan),
+                                evidence_hash: None,
+                            },
+                            Format::Html
+                        )
+                    )
+                }
+            }
             (Some(a), f) => print!("{}\n{}", plan_text, render::assessment(a, f)),
             (None, _) => print!("{plan_text}"),
         },
@@ -229,7 +260,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
 /// With `--out`, the assessment printed beside the plan is for a person.
 fn text_for(f: Format) -> Format {
     match f {
-        Format::Json | Format::Yaml => Format::Text,
+        Format::Json | Format::Yaml | Format::Html | Format::Junit => Format::Text,
         other => other,
     }
 }
@@ -244,8 +275,27 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
     let judge_settings = settings(&args.judge)?;
     let (loaded, profile_bytes) = load_profile(&args.profile)?;
     let (results, results_digest) = load_results(&args.metrics)?;
-    let a = judge::assess(&loaded.profile, &results, &judge_settings);
-    print!("{}", render::assessment(&a, args.format));
+    let baseline = args.baseline.as_deref().map(load_results).transpose()?;
+    let a = judge::assess_with_baseline(
+        &loaded.profile,
+        &results,
+        baseline.as_ref().map(|(b, _)| b),
+        &judge_settings,
+    );
+    let plan = (args.format == Format::Html)
+        .then(|| plan::generate(&loaded.profile, &plan::Defaults::default()));
+    print!(
+        "{}",
+        render::assessment_report(
+            &render::ReportInput {
+                assessment: &a,
+                results: &results,
+                plan: plan.as_ref(),
+                evidence_hash: None,
+            },
+            args.format
+        )
+    );
     let mut outputs = Vec::new();
     if let Some(out) = &args.out {
         outputs.push(write_out(out, &render::json(&a))?);
@@ -257,10 +307,13 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
                 profile_path: &args.profile,
                 service: &loaded.profile.service,
                 scenarios: Vec::new(),
-                inputs: vec![
+                inputs: [
                     FileDigest::of_bytes(args.profile.display().to_string(), &profile_bytes),
                     results_digest,
-                ],
+                ]
+                .into_iter()
+                .chain(baseline.map(|(_, d)| d))
+                .collect(),
                 outputs,
                 assessment: Some(&a),
                 plan_generated: false,
