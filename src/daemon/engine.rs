@@ -47,6 +47,15 @@ pub struct Counters {
     pub removed: u64,
 }
 
+/// An HTML report waiting for the hash of its evidence record.
+struct PendingHtml {
+    event: usize,
+    path: PathBuf,
+    assessment: judge::Assessment,
+    results: results::RunResults,
+    plan: Option<Plan>,
+}
+
 struct LoadedProfile {
     key: String,
     sha256: String,
@@ -62,6 +71,7 @@ pub struct Engine {
     log: evidence::Log,
     batch: output::Batch,
     events: Vec<evidence::Event>,
+    pending_html: Vec<PendingHtml>,
     pub counters: Counters,
     dirty: bool,
     last_meta: std::time::Instant,
@@ -141,6 +151,7 @@ impl Engine {
             log,
             batch: output::Batch::default(),
             events: Vec::new(),
+            pending_html: Vec::new(),
             counters: Counters::default(),
             dirty: true,
             last_meta: std::time::Instant::now(),
@@ -370,6 +381,7 @@ impl Engine {
         for (file, body) in [
             ("plan.json", render::plan(&plan, render::Format::Json)),
             ("plan.md", render::plan(&plan, render::Format::Markdown)),
+            ("plan.html", render::plan(&plan, render::Format::Html)),
         ] {
             if let Some(d) = self.stage(&dir.join(file), body.as_bytes()) {
                 outputs.push(d);
@@ -530,6 +542,7 @@ impl Engine {
         for (ext, body) in [
             ("json", render::json(&a)),
             ("md", render::assessment(&a, render::Format::Markdown)),
+            ("junit.xml", render::assessment(&a, render::Format::Junit)),
         ] {
             if let Some(d) = self.stage(&dir.join(format!("{run}.{ext}")), body.as_bytes()) {
                 outputs.push(d);
@@ -571,6 +584,15 @@ impl Engine {
                 .collect(),
             detail: None,
         });
+        let verdict = a.verdict;
+        // The HTML report shows its evidence record's hash, so it is written after the record.
+        self.pending_html.push(PendingHtml {
+            event: self.events.len() - 1,
+            path: dir.join(format!("{run}.html")),
+            assessment: a,
+            results,
+            plan: self.profiles.get(&service).map(|lp| lp.plan.clone()),
+        });
         self.set_entry(
             key,
             digest,
@@ -581,7 +603,7 @@ impl Engine {
             None,
         );
         if let Some(e) = self.state.inputs.get_mut(key) {
-            e.verdict = Some(a.verdict.label().to_string());
+            e.verdict = Some(verdict.label().to_string());
         }
         self.counters.processed += 1;
         Handled::Done
@@ -800,6 +822,25 @@ impl Engine {
             }
             self.events.clear();
             self.dirty = true;
+            for p in std::mem::take(&mut self.pending_html) {
+                let hash = appended
+                    .get(p.event)
+                    .map(|a| a.hash.as_str())
+                    .filter(|h| !h.is_empty());
+                let input = render::ReportInput {
+                    assessment: &p.assessment,
+                    results: &p.results,
+                    plan: p.plan.as_ref(),
+                    evidence_hash: hash,
+                };
+                let html = render::assessment_report(&input, render::Format::Html);
+                self.stage(&p.path, html.as_bytes());
+            }
+            if !self.batch.is_empty() {
+                self.batch
+                    .commit()
+                    .map_err(|e| format!("cannot write HTML reports: {e}"))?;
+            }
         }
         Ok(())
     }
