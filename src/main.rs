@@ -21,6 +21,7 @@ fn main() {
         Command::Interpret(a) => commands::interpret(a),
         Command::Validate(a) => commands::validate(a),
         Command::Results(a) => commands::show_results(a),
+        Command::Evidence(c) => commands::evidence::run(c),
     };
     let code = match result {
         Ok(code) => code,

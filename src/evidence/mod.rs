@@ -1,15 +1,25 @@
-//! The evidence log: one JSON line per result, recording which inputs produced which outputs and
-//! what was concluded. All writing goes through `Log`, so callers never touch the file format.
+//! The evidence log: a hash-chained, rotating, crash-safe JSONL record of which inputs produced
+//! which outputs and what was concluded. Writing goes through `Log`; reading through `verify`/`show`.
 
-use serde::Serialize;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+mod files;
+mod reader;
+pub mod record;
+pub mod show;
+mod tail;
+pub mod verify;
+mod writer;
+
+use serde::{Deserialize, Serialize};
+use std::fs::File;
 use std::path::{Path, PathBuf};
+
+pub use files::Layout;
+pub use writer::Log;
 
 pub const EVIDENCE_SCHEMA: &str = "perfassist.evidence/v1";
 
-/// What happened, in the prototype's vocabulary plus the daemon's events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What happened, in the prototype's vocabulary plus the daemon's and the log's own events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     PlanGenerated,
@@ -17,9 +27,23 @@ pub enum Outcome {
     IssuesDetected,
     InputRejected,
     InputRemoved,
+    /// The writer found a torn last line (a crash mid-write) and moved it to a `.corrupt` file.
+    TornLineRepaired,
+    /// Retention removed old rotated files; the detail names them and where the chain now starts.
+    LogPruned,
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 7] = [
+        Outcome::PlanGenerated,
+        Outcome::PlanAndInterpretationGenerated,
+        Outcome::IssuesDetected,
+        Outcome::InputRejected,
+        Outcome::InputRemoved,
+        Outcome::TornLineRepaired,
+        Outcome::LogPruned,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Outcome::PlanGenerated => "plan-generated",
@@ -27,12 +51,19 @@ impl Outcome {
             Outcome::IssuesDetected => "issues-detected",
             Outcome::InputRejected => "input-rejected",
             Outcome::InputRemoved => "input-removed",
+            Outcome::TornLineRepaired => "torn-line-repaired",
+            Outcome::LogPruned => "log-pruned",
         }
+    }
+
+    pub fn from_label(label: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.label() == label)
     }
 }
 
 /// A file and the SHA-256 of its content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FileDigest {
     pub path: String,
     pub sha256: String,
@@ -46,9 +77,7 @@ impl FileDigest {
             sha256: hex::encode(Sha256::digest(bytes)),
         }
     }
-}
 
-impl FileDigest {
     /// Hashes a file as a stream, so large results files need no memory of their size.
     pub fn of_file(name: impl Into<String>, path: &Path) -> std::io::Result<Self> {
         use sha2::{Digest, Sha256};
@@ -81,13 +110,41 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Line<'a> {
-    schema: &'static str,
-    #[serde(flatten)]
-    event: &'a Event,
-    version: &'static str,
-    host: &'a str,
+/// How a log rotates, what it keeps and how its records are sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Rotate before a record would take the active file past this size.
+    pub max_bytes: Option<u64>,
+    /// Rotate when the active file was last written on an earlier UTC day.
+    pub daily: bool,
+    /// Keep at most this many rotated files (the active file is always kept).
+    pub keep_files: Option<usize>,
+    /// Remove rotated files last written more than this many days ago.
+    pub keep_days: Option<u32>,
+    /// HMAC key: record hashes become HMAC-SHA-256, unforgeable without the key.
+    pub key: Option<Vec<u8>>,
+}
+
+pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_bytes: Some(DEFAULT_MAX_BYTES),
+            daily: false,
+            keep_files: None,
+            keep_days: None,
+            key: None,
+        }
+    }
+}
+
+/// Where a record went: its sequence number, its hash and the file it was written to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub seq: u64,
+    pub hash: String,
+    pub file: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,51 +155,43 @@ pub enum EvidenceError {
         #[source]
         source: std::io::Error,
     },
+    /// A complete line the writer must build on is not a record: not a crash, so not repaired.
+    #[error(
+        "evidence log {path}:{line}: {message}; run `perfassist evidence verify` and move the damaged file aside"
+    )]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("evidence log {path}: {message}")]
+    NotFound { path: PathBuf, message: String },
+    #[error("evidence key: {0}")]
+    Key(String),
 }
 
-/// An open evidence log.
-pub struct Log {
-    path: PathBuf,
-    file: File,
-    host: String,
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EvidenceError + '_ {
+    move |source| EvidenceError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
-impl Log {
-    pub fn open(path: &Path) -> Result<Log, EvidenceError> {
-        let io = |source| EvidenceError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(io)?;
-        Ok(Log {
-            path: path.to_path_buf(),
-            file,
-            host: gethostname::gethostname().to_string_lossy().into_owned(),
-        })
+/// Reads an HMAC key file: its bytes with trailing whitespace trimmed, so `echo secret > key`
+/// and a key written without a newline give the same key.
+pub fn read_key(path: &Path) -> Result<Vec<u8>, EvidenceError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| EvidenceError::Key(format!("{}: cannot read: {e}", path.display())))?;
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    if end == 0 {
+        return Err(EvidenceError::Key(format!(
+            "{}: the key file is empty; put at least 32 random bytes in it (e.g. `head -c 32 /dev/urandom | base64 > {}`)",
+            path.display(),
+            path.display()
+        )));
     }
-
-    /// Appends one record and makes it durable before returning.
-    pub fn append(&mut self, event: &Event) -> Result<(), EvidenceError> {
-        let io = |source| EvidenceError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        let mut line = serde_json::to_vec(&Line {
-            schema: EVIDENCE_SCHEMA,
-            event,
-            version: env!("CARGO_PKG_VERSION"),
-            host: &self.host,
-        })
-        .map_err(|e| io(std::io::Error::other(e)))?;
-        line.push(b'\n');
-        self.file.write_all(&line).map_err(io)?;
-        self.file.sync_data().map_err(io)
-    }
+    Ok(bytes[..end].to_vec())
 }
