@@ -9,7 +9,12 @@ use perfassist::evidence::{Event, FileDigest, Layout, Log, Options, Outcome};
 pub fn event(i: usize) -> Event {
     Event {
         ts: format!("2026-11-{:02}T04:{:02}:00Z", 1 + i % 28, i % 60),
-        service: if i.is_multiple_of(3) { "checkout" } else { "search" }.to_string(),
+        service: if i.is_multiple_of(3) {
+            "checkout"
+        } else {
+            "search"
+        }
+        .to_string(),
         profile: format!("profiles/p{i}.yaml"),
         scenarios: vec!["smoke".into(), "steady".into()],
         interpretation: i.is_multiple_of(2),
