@@ -111,7 +111,7 @@ pub struct Event {
 }
 
 /// How a log rotates, what it keeps and how its records are sealed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Options {
     /// Rotate before a record would take the active file past this size.
     pub max_bytes: Option<u64>,
@@ -123,6 +123,19 @@ pub struct Options {
     pub keep_days: Option<u32>,
     /// HMAC key: record hashes become HMAC-SHA-256, unforgeable without the key.
     pub key: Option<Vec<u8>>,
+}
+
+/// Never prints the key, so logging a configuration cannot leak it.
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("max_bytes", &self.max_bytes)
+            .field("daily", &self.daily)
+            .field("keep_files", &self.keep_files)
+            .field("keep_days", &self.keep_days)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;

@@ -49,16 +49,22 @@ pub struct Record {
 /// Seals records: plain SHA-256, or HMAC-SHA-256 with a key.
 #[derive(Clone)]
 pub struct Sealer {
-    key: Option<Vec<u8>>,
+    /// Keyed once; cloned for each record.
+    mac: Option<Hmac<Sha256>>,
 }
 
 impl Sealer {
     pub fn new(key: Option<Vec<u8>>) -> Sealer {
-        Sealer { key }
+        Sealer {
+            mac: key.map(|k| {
+                Hmac::<Sha256>::new_from_slice(&k)
+                    .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
+            }),
+        }
     }
 
     pub fn alg(&self) -> Alg {
-        if self.key.is_some() {
+        if self.mac.is_some() {
             Alg::HmacSha256
         } else {
             Alg::Sha256
@@ -66,14 +72,10 @@ impl Sealer {
     }
 
     fn digest(&self, bytes: &[u8]) -> String {
-        match &self.key {
+        match &self.mac {
             None => hex::encode(Sha256::digest(bytes)),
-            Some(key) => {
-                // HMAC accepts keys of any length, so new_from_slice cannot fail here.
-                let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-                    Ok(m) => m,
-                    Err(_) => return hex::encode(Sha256::digest(bytes)),
-                };
+            Some(mac) => {
+                let mut mac = mac.clone();
                 mac.update(bytes);
                 hex::encode(mac.finalize().into_bytes())
             }
