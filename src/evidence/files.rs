@@ -45,7 +45,13 @@ pub struct Head {
 
 pub const HEAD_SCHEMA: &str = "perfassist.evidence-head/v1";
 
+/// Sequence numbers in rotated names are zero-padded to this width so names sort in chain order
+/// (longer numbers still parse; the reader sorts by the number, not the name).
 const SEQ_DIGITS: usize = 12;
+
+fn is_seq(digits: &str) -> bool {
+    digits.len() >= SEQ_DIGITS && digits.len() <= 20 && digits.bytes().all(|b| b.is_ascii_digit())
+}
 
 impl Layout {
     /// The log whose active file is `path` (which need not exist yet).
@@ -72,8 +78,7 @@ impl Layout {
         let mut layout = Layout::for_active(path);
         // A rotated file names its log too: `evidence.000000000001.jsonl` → `evidence.jsonl`.
         if let Some((stem, digits)) = layout.stem.rsplit_once('.')
-            && digits.len() == SEQ_DIGITS
-            && digits.bytes().all(|b| b.is_ascii_digit())
+            && is_seq(digits)
         {
             layout.stem = stem.to_string();
         }
@@ -98,11 +103,7 @@ impl Layout {
             let name = entry.file_name().to_string_lossy().into_owned();
             if let Some(base) = name.strip_suffix(".jsonl") {
                 let stem = match base.rsplit_once('.') {
-                    Some((s, d))
-                        if d.len() == SEQ_DIGITS && d.bytes().all(|b| b.is_ascii_digit()) =>
-                    {
-                        s
-                    }
+                    Some((s, d)) if is_seq(d) => s,
                     _ => base,
                 };
                 if !stems.iter().any(|s| s == stem) {
@@ -174,8 +175,7 @@ impl Layout {
                 .strip_prefix(&prefix)
                 .and_then(|rest| rest.strip_suffix(self.ext.as_str()));
             if let Some(digits) = middle
-                && digits.len() == SEQ_DIGITS
-                && digits.bytes().all(|b| b.is_ascii_digit())
+                && is_seq(digits)
                 && let Ok(seq) = digits.parse::<u64>()
             {
                 rotated.push(Segment {
