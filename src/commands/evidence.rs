@@ -129,8 +129,7 @@ fn show_log(args: &EvidenceShowArgs) -> Result<i32, Failure> {
             } else {
                 format!("failed: {}", record.failed_checks.join(", "))
             };
-            writeln!(
-                out,
+            let row = format!(
                 "{:>8}  {:<20}  {:<33}  {:<16}  {:<12}  {}",
                 record.seq,
                 record.ts,
@@ -142,7 +141,8 @@ fn show_log(args: &EvidenceShowArgs) -> Result<i32, Failure> {
                 },
                 record.verdict.as_deref().unwrap_or("-"),
                 detail
-            )
+            );
+            writeln!(out, "{}", row.trim_end())
         };
         if let Err(e) = written {
             write_failed = Some(e);
