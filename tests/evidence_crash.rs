@@ -339,3 +339,34 @@ fn several_writer_processes_at_once_make_one_chain() {
     let first = lines(&files(&active)[0])[0].clone();
     assert!(first.contains(GENESIS));
 }
+
+#[test]
+fn a_pruning_interrupted_before_the_anchor_keeps_everything_and_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = build(dir.path(), 40, 4096, 1);
+    let rotated: Vec<_> = files(&active)
+        .into_iter()
+        .filter(|f| f != &active)
+        .collect();
+    let saved: Vec<Vec<u8>> = rotated.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let opts = Options {
+        max_bytes: Some(4096),
+        keep_files: Some(1),
+        ..Options::default()
+    };
+    drop(Log::open(&active, opts.clone()).unwrap());
+    // Back to the moment after the log-pruned record: no anchor yet, no file removed.
+    let layout = Layout::for_active(&active);
+    std::fs::remove_file(layout.anchor()).unwrap();
+    for (f, bytes) in rotated.iter().zip(&saved) {
+        std::fs::write(f, bytes).unwrap();
+    }
+    let r = check(&active);
+    assert!(r.ok(), "{:?}", problems(&r));
+    assert_eq!(r.first_seq, Some(1));
+    drop(Log::open(&active, opts).unwrap());
+    let r = check(&active);
+    assert!(r.ok(), "{:?}", problems(&r));
+    assert!(r.first_seq.unwrap() > 1);
+    assert_eq!(files(&active).len(), 2);
+}

@@ -190,3 +190,60 @@ fn a_keyed_log_cannot_be_rebuilt_without_the_key() {
     assert_eq!(p.len(), 5, "{p:?}");
     assert!(p[0].contains("not keyed"), "{p:?}");
 }
+
+#[test]
+fn old_files_removed_with_a_hand_written_anchor_are_caught_in_a_keyed_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = dir.path().join("evidence.jsonl");
+    let key = b"retention-key".to_vec();
+    let keyed = |keep_files| Options {
+        max_bytes: Some(4096),
+        keep_files,
+        key: Some(key.clone()),
+        ..Options::default()
+    };
+    let mut log = Log::open(&active, keyed(None)).unwrap();
+    let events: Vec<Event> = (0..40).map(event).collect();
+    for e in &events {
+        log.append(e).unwrap();
+    }
+    drop(log);
+    let all = files(&active);
+    assert!(all.len() >= 4);
+
+    // Genuine retention: recorded in the chain, so it verifies.
+    let copy = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
+    }
+    drop(Log::open(&active, keyed(Some(2))).unwrap());
+    let r = check_keyed(&active, &key);
+    assert!(r.ok(), "{:?}", problems(&r));
+    assert!(r.first_seq.unwrap() > 1);
+
+    // Someone without the key deletes the oldest file of the copy and writes an anchor that
+    // makes the rest look like a retained chain.
+    let forged = copy.path().join("evidence.jsonl");
+    let oldest = files(&forged)[0].clone();
+    std::fs::remove_file(&oldest).unwrap();
+    let next = lines(&files(&forged)[0])[0].clone();
+    let v: serde_json::Value = serde_json::from_str(&next).unwrap();
+    let anchor = serde_json::json!({
+        "schema": "perfassist.evidence-anchor/v1",
+        "first_seq": v["seq"],
+        "prev_hash": v["prev_hash"],
+        "removed": [oldest.file_name().unwrap().to_string_lossy()],
+    });
+    std::fs::write(
+        copy.path().join("evidence.anchor.json"),
+        serde_json::to_vec_pretty(&anchor).unwrap(),
+    )
+    .unwrap();
+    let p = problems(&check_keyed(&forged, &key));
+    assert!(
+        p.iter()
+            .any(|p| p.starts_with("evidence.anchor.json:-: no log-pruned record")),
+        "{p:?}"
+    );
+}

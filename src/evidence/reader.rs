@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use super::files::{Anchor, Head, Layout, Segment};
-use super::{EvidenceError, io_err};
+use super::{EvidenceError, FileDigest, io_err};
 
 /// One line as stored, with where it is.
 pub struct Line<'a> {
@@ -33,6 +33,8 @@ struct Open {
 pub struct Snapshot {
     opened: Vec<Open>,
     pub anchor: Option<Anchor>,
+    /// SHA-256 of the anchor file's bytes, which a `log-pruned` record must name.
+    pub anchor_sha256: Option<String>,
     /// `Err` when the head note exists but cannot be read (it is advisory).
     pub head: Result<Option<Head>, EvidenceError>,
     pub head_path: PathBuf,
@@ -47,6 +49,14 @@ pub fn snapshot(layout: &Layout) -> Result<Snapshot, EvidenceError> {
         l.lock_shared().map_err(io_err(&layout.lock()))?;
     }
     let anchor = layout.read_anchor()?;
+    let anchor_sha256 = match anchor {
+        Some(_) => Some(
+            FileDigest::of_file("", &layout.anchor())
+                .map_err(io_err(&layout.anchor()))?
+                .sha256,
+        ),
+        None => None,
+    };
     let head = layout.read_head();
     let mut opened = Vec::new();
     for segment in layout.segments()? {
@@ -60,6 +70,7 @@ pub fn snapshot(layout: &Layout) -> Result<Snapshot, EvidenceError> {
     Ok(Snapshot {
         opened,
         anchor,
+        anchor_sha256,
         head,
         head_path: layout.head(),
     })

@@ -4,10 +4,10 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::EvidenceError;
 use super::files::{Anchor, Layout};
 use super::reader::snapshot;
 use super::record::{GENESIS, Link, Sealer};
+use super::{EvidenceError, Outcome};
 
 /// One thing wrong, at a file and (where it is a line) a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +56,13 @@ pub fn verify(layout: &Layout, key: Option<Vec<u8>>) -> Result<Report, EvidenceE
         ..Report::default()
     };
     let head_path = snap.head_path.clone();
+    let anchor_path = layout.anchor();
+    let anchor_name = anchor_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let anchor_sha256 = snap.anchor_sha256.take();
+    let mut anchor_confirmed = false;
     let head = match std::mem::replace(&mut snap.head, Ok(None)) {
         Ok(h) => h,
         Err(e) => {
@@ -86,11 +93,20 @@ pub fn verify(layout: &Layout, key: Option<Vec<u8>>) -> Result<Report, EvidenceE
             return;
         }
         let link = match sealer.open(line.bytes) {
-            Ok(record) => Some(Link {
-                seq: record.seq,
-                prev_hash: record.prev_hash,
-                hash: record.hash.unwrap_or_default(),
-            }),
+            Ok(record) => {
+                if record.outcome == Outcome::LogPruned
+                    && record.outputs.iter().any(|o| {
+                        o.path == anchor_name && Some(&o.sha256) == anchor_sha256.as_ref()
+                    })
+                {
+                    anchor_confirmed = true;
+                }
+                Some(Link {
+                    seq: record.seq,
+                    prev_hash: record.prev_hash,
+                    hash: record.hash.unwrap_or_default(),
+                })
+            }
             Err(e) => {
                 problem(e.to_string());
                 // Keep following the chain through a damaged record when its links still read,
@@ -158,6 +174,13 @@ pub fn verify(layout: &Layout, key: Option<Vec<u8>>) -> Result<Report, EvidenceE
         expect = Some((link.seq + 1, link.hash));
     })?;
     report.files = files.len();
+    if anchor.is_some() && report.first_seq.is_some_and(|f| f > 1) && !anchor_confirmed {
+        report.problems.push(Problem {
+            file: anchor_path,
+            line: None,
+            message: "no log-pruned record in the chain names this anchor note: the oldest records were removed by something other than retention, or the note was edited".into(),
+        });
+    }
     if let Some(h) = &head
         && !head_seen
         && report.last_seq.is_none_or(|last| h.seq > last)

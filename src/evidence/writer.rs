@@ -366,7 +366,7 @@ impl Log {
     }
 
     /// Retention: removes the oldest rotated files beyond `keep_files` or older than `keep_days`,
-    /// after writing the anchor that says where the retained chain starts; then records it.
+    /// after recording it and writing the anchor that says where the retained chain starts.
     fn prune(&mut self) -> Result<(), EvidenceError> {
         let anchor = self.layout.read_anchor()?;
         let rotated: Vec<_> = self
@@ -418,42 +418,44 @@ impl Log {
             removed: removed.clone(),
         };
         if anchor.as_ref().map(|a| a.first_seq) != Some(first_seq) {
+            // The sealed record comes first and names the anchor's digest, so an anchor nobody
+            // recorded (someone deleting old files to hide them) fails verify. A crash before the
+            // anchor is written leaves every file in place; the next pruning records again.
             let path = self.layout.anchor();
             let json = serde_json::to_vec_pretty(&note).map_err(|e| EvidenceError::Io {
                 path: path.clone(),
                 source: std::io::Error::other(e),
             })?;
+            let event = Event {
+                ts: now(),
+                service: String::new(),
+                profile: String::new(),
+                scenarios: Vec::new(),
+                interpretation: false,
+                outcome: Outcome::LogPruned,
+                inputs: Vec::new(),
+                outputs: vec![FileDigest::of_bytes(name_of(&path), &json)],
+                verdict: None,
+                failed_checks: Vec::new(),
+                detail: Some(format!(
+                    "retention removes {} rotated file(s): {}; the retained chain starts at seq {first_seq}",
+                    removed.len(),
+                    removed.join(", ")
+                )),
+            };
+            let (line, hash) = self.seal(&event, self.state.next_seq)?;
+            let mut pending = line;
+            self.flush(&mut pending)?;
+            self.state.next_seq += 1;
+            self.state.prev_hash = hash;
+            self.write_head();
             write_atomic(&path, &json).map_err(io_err(&path))?;
         }
         // Oldest first, so an interruption leaves a contiguous chain that still meets the anchor.
         for (_, path) in &rotated[..remove] {
             std::fs::remove_file(path).map_err(io_err(path))?;
         }
-        sync_dir(self.layout.dir())?;
-        let event = Event {
-            ts: now(),
-            service: String::new(),
-            profile: String::new(),
-            scenarios: Vec::new(),
-            interpretation: false,
-            outcome: Outcome::LogPruned,
-            inputs: Vec::new(),
-            outputs: Vec::new(),
-            verdict: None,
-            failed_checks: Vec::new(),
-            detail: Some(format!(
-                "retention removed {} rotated file(s): {}; the retained chain starts at seq {first_seq}",
-                removed.len(),
-                removed.join(", ")
-            )),
-        };
-        let (line, hash) = self.seal(&event, self.state.next_seq)?;
-        let mut pending = line;
-        self.flush(&mut pending)?;
-        self.state.next_seq += 1;
-        self.state.prev_hash = hash;
-        self.write_head();
-        Ok(())
+        sync_dir(self.layout.dir())
     }
 
     /// The head note is advisory (not fsynced): after a crash it may lag the log, never lead it.
