@@ -25,6 +25,8 @@ pub enum Outcome {
     PlanGenerated,
     PlanAndInterpretationGenerated,
     IssuesDetected,
+    /// A results file was judged and met its SLOs (the daemon's per-run record).
+    InterpretationGenerated,
     InputRejected,
     InputRemoved,
     /// The writer found a torn last line (a crash mid-write) and moved it to a `.corrupt` file.
@@ -34,10 +36,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 8] = [
         Outcome::PlanGenerated,
         Outcome::PlanAndInterpretationGenerated,
         Outcome::IssuesDetected,
+        Outcome::InterpretationGenerated,
         Outcome::InputRejected,
         Outcome::InputRemoved,
         Outcome::TornLineRepaired,
@@ -49,6 +52,7 @@ impl Outcome {
             Outcome::PlanGenerated => "plan-generated",
             Outcome::PlanAndInterpretationGenerated => "plan-and-interpretation-generated",
             Outcome::IssuesDetected => "issues-detected",
+            Outcome::InterpretationGenerated => "interpretation-generated",
             Outcome::InputRejected => "input-rejected",
             Outcome::InputRemoved => "input-removed",
             Outcome::TornLineRepaired => "torn-line-repaired",
@@ -121,7 +125,8 @@ pub struct Options {
     pub keep_files: Option<usize>,
     /// Remove rotated files last written more than this many days ago.
     pub keep_days: Option<u32>,
-    /// HMAC key: record hashes become HMAC-SHA-256, unforgeable without the key.
+    /// HMAC key: record hashes become HMAC-SHA-256, unforgeable without the key. Trailing
+    /// whitespace is ignored (see `read_key`), so raw file bytes and `read_key` agree.
     pub key: Option<Vec<u8>>,
 }
 
@@ -195,16 +200,22 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EvidenceErro
 pub fn read_key(path: &Path) -> Result<Vec<u8>, EvidenceError> {
     let bytes = std::fs::read(path)
         .map_err(|e| EvidenceError::Key(format!("{}: cannot read: {e}", path.display())))?;
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(0, |i| i + 1);
-    if end == 0 {
+    let key = trim_key(&bytes);
+    if key.is_empty() {
         return Err(EvidenceError::Key(format!(
             "{}: the key file is empty; put at least 32 random bytes in it (e.g. `head -c 32 /dev/urandom | base64 > {}`)",
             path.display(),
             path.display()
         )));
     }
-    Ok(bytes[..end].to_vec())
+    Ok(key.to_vec())
+}
+
+/// The key proper: without trailing whitespace, so a key file's final newline does not count.
+pub(crate) fn trim_key(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &bytes[..end]
 }

@@ -57,7 +57,7 @@ impl Sealer {
     pub fn new(key: Option<Vec<u8>>) -> Sealer {
         Sealer {
             mac: key.map(|k| {
-                Hmac::<Sha256>::new_from_slice(&k)
+                Hmac::<Sha256>::new_from_slice(super::trim_key(&k))
                     .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
             }),
         }
@@ -234,6 +234,8 @@ mod tests {
         let (line, _) = keyed.seal(&event(), 1, GENESIS, "h").unwrap();
         let body = &line[..line.len() - 1];
         assert!(keyed.open(body).is_ok());
+        // A key file's trailing newline is not part of the key.
+        assert!(Sealer::new(Some(b"k1\n".to_vec())).open(body).is_ok());
         assert!(matches!(
             Sealer::new(None).open(body),
             Err(LineError::NeedsKey)
