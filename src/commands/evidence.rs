@@ -113,7 +113,7 @@ fn show_log(args: &EvidenceShowArgs) -> Result<i32, Failure> {
     if !args.json {
         let _ = writeln!(
             out,
-            "{:>8}  {:<20}  {:<33}  {:<16}  {:<12}  DETAIL",
+            "{:>8}  {:<24}  {:<33}  {:<16}  {:<12}  DETAIL",
             "SEQ", "TIME", "OUTCOME", "SERVICE", "VERDICT"
         );
     }
@@ -130,7 +130,7 @@ fn show_log(args: &EvidenceShowArgs) -> Result<i32, Failure> {
                 format!("failed: {}", record.failed_checks.join(", "))
             };
             let row = format!(
-                "{:>8}  {:<20}  {:<33}  {:<16}  {:<12}  {}",
+                "{:>8}  {:<24}  {:<33}  {:<16}  {:<12}  {}",
                 record.seq,
                 record.ts,
                 record.outcome.label(),

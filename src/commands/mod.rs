@@ -2,6 +2,7 @@
 //! write outputs. Each returns the process exit code; diagnostics go to stderr.
 
 pub mod evidence;
+pub mod watch;
 
 use std::path::Path;
 
