@@ -298,3 +298,29 @@ fn concurrent_cli_runs_on_one_log_keep_one_chain() {
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
     assert!(out(&o).contains("OK: 20 record(s)"), "{}", out(&o));
 }
+
+#[test]
+fn a_keyed_log_written_by_the_daemon_verifies_with_the_same_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
+    std::fs::copy(fixture(PROFILE), dir.path().join("inbox/checkout.yaml")).unwrap();
+    // With its newline, as `base64 > file` writes it: the daemon and the CLI must agree.
+    std::fs::write(dir.path().join("evidence.key"), "a2V5LW1hdGVyaWFs\n").unwrap();
+    let o = run_in(
+        dir.path(),
+        &["watch", "--once", "--evidence-key", "evidence.key"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = run_in(
+        dir.path(),
+        &["evidence", "verify", "--evidence-key", "evidence.key"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(out(&o).contains("OK: 1 record(s)"), "{}", out(&o));
+    let o = run_in(dir.path(), &["evidence", "show", "--json"], &[]);
+    let v: serde_json::Value = serde_json::from_str(out(&o).trim()).unwrap();
+    assert_eq!(v["outcome"], "plan-generated");
+    assert_eq!(v["alg"], "hmac-sha256");
+}
