@@ -169,7 +169,7 @@ pub struct PlanArgs {
     /// Write the plan to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Append an evidence record to this log file.
+    /// Append an evidence record to this log file (or to evidence.jsonl in this folder).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
     /// Seal evidence records with an HMAC keyed by this file's content.
@@ -199,7 +199,7 @@ pub struct InterpretArgs {
     /// Also write the assessment to this file (atomically), as JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Append an evidence record to this log file.
+    /// Append an evidence record to this log file (or to evidence.jsonl in this folder).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
     /// Seal evidence records with an HMAC keyed by this file's content.

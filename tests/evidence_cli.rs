@@ -318,7 +318,11 @@ fn a_keyed_log_written_by_the_daemon_verifies_with_the_same_key_file() {
         &[],
     );
     assert_eq!(o.status.code(), Some(0), "{}", out(&o));
-    assert!(out(&o).contains("OK: 1 record(s)"), "{}", out(&o));
+    assert!(
+        out(&o).contains("OK: 1 record(s) (seq 1..1) in 1 file(s), HMAC-keyed"),
+        "{}",
+        out(&o)
+    );
     let o = run_in(dir.path(), &["evidence", "show", "--json"], &[]);
     let v: serde_json::Value = serde_json::from_str(out(&o).trim()).unwrap();
     assert_eq!(v["outcome"], "plan-generated");

@@ -70,8 +70,9 @@ fn verify_log(args: &EvidenceVerifyArgs) -> Result<i32, Failure> {
         ),
         _ => String::new(),
     };
+    let sealed = if report.keyed { ", HMAC-keyed" } else { "" };
     println!(
-        "{}: OK: {} record(s){range} in {} file(s), head {}{anchored}",
+        "{}: OK: {} record(s){range} in {} file(s){sealed}, head {}{anchored}",
         active.display(),
         report.records,
         report.files,

@@ -169,7 +169,13 @@ fn log_evidence(log: &Path, key: Option<Vec<u8>>, r: Record) -> Result<(), Failu
         key,
         ..evlog::Options::default()
     };
-    let mut log = evlog::Log::open(log, opts).map_err(|e| Failure::Internal(e.to_string()))?;
+    // A folder means the log inside it, as the daemon and `evidence verify` name it.
+    let active = if log.is_dir() {
+        log.join("evidence.jsonl")
+    } else {
+        log.to_path_buf()
+    };
+    let mut log = evlog::Log::open(&active, opts).map_err(|e| Failure::Internal(e.to_string()))?;
     log.append(&event)
         .map_err(|e| Failure::Internal(e.to_string()))?;
     Ok(())

@@ -38,6 +38,8 @@ pub struct Report {
     /// Set when old files were removed by retention: where the retained chain starts.
     pub anchor: Option<Anchor>,
     pub problems: Vec<Problem>,
+    /// Every record was checked as an HMAC with the given key.
+    pub keyed: bool,
 }
 
 impl Report {
@@ -48,10 +50,12 @@ impl Report {
 
 /// Checks the whole log; `key` for logs sealed with HMAC.
 pub fn verify(layout: &Layout, key: Option<Vec<u8>>) -> Result<Report, EvidenceError> {
+    let keyed = key.is_some();
     let sealer = Sealer::new(key);
     let mut snap = snapshot(layout)?;
     let anchor = snap.anchor.take();
     let mut report = Report {
+        keyed,
         anchor: anchor.clone(),
         ..Report::default()
     };
