@@ -17,7 +17,13 @@ use perfassist::evidence::{Layout, Log, Options, Outcome};
 /// Runs this test binary again as a child playing the writer named by `mode`.
 fn spawn_child(mode: &str, log: &Path, extra: &str) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["child_writer", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "child_writer",
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("EVIDENCE_CHILD", mode)
         .env("EVIDENCE_LOG", log)
         .env("EVIDENCE_EXTRA", extra)
@@ -26,8 +32,9 @@ fn spawn_child(mode: &str, log: &Path, extra: &str) -> std::process::Child {
         .unwrap()
 }
 
-/// Not a test of its own: the body of the child processes above (does nothing when run plainly).
+/// Not a test of its own: the body of the child processes above, hence ignored in plain runs.
 #[test]
+#[ignore = "helper run only as a child process by the tests in this file"]
 fn child_writer() {
     let Ok(mode) = std::env::var("EVIDENCE_CHILD") else {
         return;
