@@ -111,6 +111,11 @@ impl Log {
         let lock_path = self.layout.lock();
         self.lock.lock().map_err(io_err(&lock_path))?;
         let result = f(self);
+        if result.is_err() {
+            // What this writer believed about the log's end may be wrong now (a write that
+            // failed part-way, a rotation cut short): re-read it from disk next time.
+            self.state = State::default();
+        }
         let unlocked = self.lock.unlock().map_err(io_err(&lock_path));
         let value = result?;
         unlocked?;
