@@ -31,6 +31,9 @@ pub enum Command {
     Watch(WatchArgs),
     /// Show what a running (or the last) daemon processed, what waits and what was rejected.
     Status(StatusArgs),
+    /// Check or read the evidence log.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
 }
 
 /// Settings come from these flags, then the environment variables named below, then the config
@@ -96,6 +99,51 @@ pub struct StatusArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Check every record's seal and the hash chain across rotated files (exit 1 if broken).
+    Verify(EvidenceVerifyArgs),
+    /// Print records in order across rotated files: a table, or JSON lines with --json.
+    Show(EvidenceShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceVerifyArgs {
+    /// The log's active file or its folder.
+    #[arg(
+        env = "PERFASSIST_EVIDENCE",
+        default_value = "evidence",
+        value_name = "PATH"
+    )]
+    pub path: PathBuf,
+    /// HMAC key file the log was written with.
+    #[arg(long, value_name = "FILE")]
+    pub evidence_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceShowArgs {
+    /// The log's active file or its folder.
+    #[arg(
+        env = "PERFASSIST_EVIDENCE",
+        default_value = "evidence",
+        value_name = "PATH"
+    )]
+    pub path: PathBuf,
+    /// Only records of this service.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Only records with this outcome (e.g. issues-detected).
+    #[arg(long, value_name = "OUTCOME")]
+    pub outcome: Option<String>,
+    /// Only records at or after this time (RFC 3339, or a date meaning its midnight UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// One JSON record per line, exactly as stored, for tools.
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct ResultsArgs {
     /// Results file (any supported runner format).
@@ -125,9 +173,12 @@ pub struct PlanArgs {
     /// Write the plan to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Append an evidence record to this log file.
+    /// Append an evidence record to this log file (or to evidence.jsonl in this folder).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Seal evidence records with an HMAC keyed by this file's content.
+    #[arg(long, value_name = "FILE", requires = "log")]
+    pub evidence_key: Option<PathBuf>,
     /// Also interpret this results file against the profile's SLOs.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
@@ -156,9 +207,12 @@ pub struct InterpretArgs {
     /// Also write the assessment to this file (atomically), as JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Append an evidence record to this log file.
+    /// Append an evidence record to this log file (or to evidence.jsonl in this folder).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Seal evidence records with an HMAC keyed by this file's content.
+    #[arg(long, value_name = "FILE", requires = "log")]
+    pub evidence_key: Option<PathBuf>,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }

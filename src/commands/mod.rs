@@ -1,6 +1,7 @@
 //! The one-shot commands (`plan`, `interpret`, `validate`): read inputs, call the pure core,
 //! write outputs. Each returns the process exit code; diagnostics go to stderr.
 
+pub mod evidence;
 pub mod watch;
 
 use std::path::Path;
@@ -9,7 +10,7 @@ use chrono::{SecondsFormat, Utc};
 
 use crate::cli::{InterpretArgs, JudgeArgs, PlanArgs, ResultsArgs, ValidateArgs};
 use perfassist::diag::Diagnostic;
-use perfassist::evidence::{self, FileDigest, Outcome};
+use perfassist::evidence::{self as evlog, FileDigest, Outcome};
 use perfassist::judge::{self, Assessment, Status};
 use perfassist::plan::{self, Plan};
 use perfassist::profile::{self, Loaded};
@@ -134,7 +135,15 @@ struct Record<'a> {
     plan_generated: bool,
 }
 
-fn log_evidence(log: &Path, r: Record) -> Result<(), Failure> {
+/// Reads the HMAC key before any work, so a bad key file stops the command before it writes.
+fn read_evidence_key(path: Option<&Path>) -> Result<Option<Vec<u8>>, Failure> {
+    path.map(evlog::read_key).transpose().map_err(|e| {
+        eprintln!("error: {e}");
+        Failure::BadInput
+    })
+}
+
+fn log_evidence(log: &Path, key: Option<Vec<u8>>, r: Record) -> Result<(), Failure> {
     let outcome = match (r.plan_generated, r.assessment) {
         (true, a) => outcome_for(a),
         (false, Some(a)) if a.verdict == judge::Verdict::Pass => {
@@ -142,7 +151,7 @@ fn log_evidence(log: &Path, r: Record) -> Result<(), Failure> {
         }
         (false, _) => Outcome::IssuesDetected,
     };
-    let event = evidence::Event {
+    let event = evlog::Event {
         ts: now(),
         service: r.service.to_string(),
         profile: r.profile_path.display().to_string(),
@@ -164,11 +173,20 @@ fn log_evidence(log: &Path, r: Record) -> Result<(), Failure> {
             .unwrap_or_default(),
         detail: None,
     };
-    let mut log = evidence::Log::open(log, evidence::Options::default())
-        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let opts = evlog::Options {
+        key,
+        ..evlog::Options::default()
+    };
+    // A folder means the log inside it, as the daemon and `evidence verify` name it.
+    let active = if log.is_dir() {
+        log.join("evidence.jsonl")
+    } else {
+        log.to_path_buf()
+    };
+    let mut log = evlog::Log::open(&active, opts).map_err(|e| Failure::Internal(e.to_string()))?;
     log.append(&event)
-        .map(|_| ())
-        .map_err(|e| Failure::Internal(e.to_string()))
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    Ok(())
 }
 
 pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
@@ -179,6 +197,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
         return Err(Failure::BadInput);
     }
     let judge_settings = settings(&args.judge)?;
+    let key = read_evidence_key(args.evidence_key.as_deref())?;
     let (loaded, profile_bytes) = load_profile(&args.profile)?;
     let profile = &loaded.profile;
     let metrics = args.metrics.as_deref().map(load_results).transpose()?;
@@ -240,6 +259,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
         }
         log_evidence(
             log,
+            key.clone(),
             Record {
                 profile_path: &args.profile,
                 service: &profile.service,
@@ -273,6 +293,7 @@ struct Combined<'a> {
 
 pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
     let judge_settings = settings(&args.judge)?;
+    let key = read_evidence_key(args.evidence_key.as_deref())?;
     let (loaded, profile_bytes) = load_profile(&args.profile)?;
     let (results, results_digest) = load_results(&args.metrics)?;
     let baseline = args.baseline.as_deref().map(load_results).transpose()?;
@@ -303,6 +324,7 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
     if let Some(log) = &args.log {
         log_evidence(
             log,
+            key.clone(),
             Record {
                 profile_path: &args.profile,
                 service: &loaded.profile.service,
