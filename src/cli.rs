@@ -82,6 +82,15 @@ pub struct WatchArgs {
     /// Key file for an HMAC-keyed evidence chain.
     #[arg(long, env = "PERFASSIST_EVIDENCE_KEY", value_name = "FILE")]
     pub evidence_key: Option<PathBuf>,
+    /// Also start a new evidence file every UTC day.
+    #[arg(long, env = "PERFASSIST_EVIDENCE_DAILY", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub evidence_daily: Option<bool>,
+    /// Keep at most this many rotated evidence files (pruning is itself recorded).
+    #[arg(long, env = "PERFASSIST_EVIDENCE_KEEP_FILES", value_name = "N")]
+    pub evidence_keep_files: Option<usize>,
+    /// Prune rotated evidence files older than this many days.
+    #[arg(long, env = "PERFASSIST_EVIDENCE_KEEP_DAYS", value_name = "DAYS")]
+    pub evidence_keep_days: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -142,10 +142,10 @@ fn read_v2(ctx: &mut Ctx, doc: &Value, agg: &Map<String, Value>) -> RunResults {
         _ => rate,
     };
     let sums = summaries(ctx, agg, "aggregate");
-    if let Some((s, p)) = &sums {
-        if let Some(rt) = ctx.object(s.get("http.response_time"), &join(p, "http.response_time")) {
-            r.overall.latency_ms = summary(ctx, rt, &join(p, "http.response_time"));
-        }
+    if let Some((s, p)) = &sums
+        && let Some(rt) = ctx.object(s.get("http.response_time"), &join(p, "http.response_time"))
+    {
+        r.overall.latency_ms = summary(ctx, rt, &join(p, "http.response_time"));
     }
     r.endpoints = endpoints(ctx, counters, sums);
     if !r.endpoints.is_empty() {

@@ -82,6 +82,24 @@ pub struct Engine {
 /// How often the state and status files are rewritten during a burst.
 const META_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The evidence log's options from the daemon's settings.
+fn log_options(s: &Settings) -> Result<evidence::Options, String> {
+    let key = match &s.evidence_key {
+        Some(p) => Some(
+            std::fs::read(p)
+                .map_err(|e| format!("{}: cannot read evidence key: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    Ok(evidence::Options {
+        max_bytes: Some(s.evidence_max_bytes),
+        daily: s.evidence_daily,
+        keep_files: s.evidence_keep_files,
+        keep_days: s.evidence_keep_days,
+        key,
+    })
+}
+
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
@@ -101,18 +119,7 @@ impl Engine {
         let inbox_canon =
             std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
         let mut state = State::load(&s.state_dir)?;
-        let key = match &s.evidence_key {
-            Some(p) => Some(
-                std::fs::read(p)
-                    .map_err(|e| format!("{}: cannot read evidence key: {e}", p.display()))?,
-            ),
-            None => None,
-        };
-        let opts = evidence::Options {
-            max_bytes: Some(s.evidence_max_bytes),
-            key,
-            ..Default::default()
-        };
+        let opts = log_options(&s)?;
         let log = evidence::Log::open(&s.evidence_dir.join("evidence.jsonl"), opts)
             .map_err(|e| e.to_string())?;
         let prefix = format!("{}/", s.inbox.display());
@@ -421,15 +428,7 @@ impl Engine {
 
     /// Reopens the evidence log (after SIGHUP, e.g. when an operator moved files aside).
     pub fn reopen_log(&mut self) -> Result<(), String> {
-        let key = match &self.s.evidence_key {
-            Some(p) => Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
-            None => None,
-        };
-        let opts = evidence::Options {
-            max_bytes: Some(self.s.evidence_max_bytes),
-            key,
-            ..Default::default()
-        };
+        let opts = log_options(&self.s)?;
         self.log = evidence::Log::open(&self.s.evidence_dir.join("evidence.jsonl"), opts)
             .map_err(|e| e.to_string())?;
         Ok(())
