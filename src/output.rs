@@ -43,6 +43,8 @@ mod tests {
 #[derive(Default)]
 pub struct Batch {
     staged: Vec<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Index into `staged` by target path, so restaging a path replaces it in constant time.
+    index: std::collections::HashMap<std::path::PathBuf, usize>,
     removals: Vec<std::path::PathBuf>,
 }
 
@@ -64,9 +66,11 @@ impl Batch {
             .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         std::fs::write(&tmp, bytes)?;
-        // A later stage of the same path replaces the earlier one.
-        self.staged.retain(|(_, p)| p != path);
-        self.staged.push((tmp, path.to_path_buf()));
+        // A later stage of the same path has just overwritten the same temporary file.
+        if !self.index.contains_key(path) {
+            self.index.insert(path.to_path_buf(), self.staged.len());
+            self.staged.push((tmp, path.to_path_buf()));
+        }
         Ok(())
     }
 
@@ -78,6 +82,7 @@ impl Batch {
     /// Makes every staged file durable and visible. On error the staged temporaries are removed.
     pub fn commit(&mut self) -> std::io::Result<()> {
         let staged = std::mem::take(&mut self.staged);
+        self.index.clear();
         let removals = std::mem::take(&mut self.removals);
         let result = commit_all(&staged, &removals);
         if result.is_err() {
