@@ -143,7 +143,8 @@ fn read_evidence_key(path: Option<&Path>) -> Result<Option<Vec<u8>>, Failure> {
     })
 }
 
-fn log_evidence(log: &Path, key: Option<Vec<u8>>, r: Record) -> Result<(), Failure> {
+/// Appends the record and returns its hash (shown by HTML reports to tie them to the log).
+fn log_evidence(log: &Path, key: Option<Vec<u8>>, r: Record) -> Result<String, Failure> {
     let outcome = match (r.plan_generated, r.assessment) {
         (true, a) => outcome_for(a),
         (false, Some(a)) if a.verdict == judge::Verdict::Pass => {
@@ -184,9 +185,10 @@ fn log_evidence(log: &Path, key: Option<Vec<u8>>, r: Record) -> Result<(), Failu
         log.to_path_buf()
     };
     let mut log = evlog::Log::open(&active, opts).map_err(|e| Failure::Internal(e.to_string()))?;
-    log.append(&event)
+    let appended = log
+        .append(&event)
         .map_err(|e| Failure::Internal(e.to_string()))?;
-    Ok(())
+    Ok(appended.hash)
 }
 
 pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
@@ -305,24 +307,13 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
     );
     let plan = (args.format == Format::Html)
         .then(|| plan::generate(&loaded.profile, &plan::Defaults::default()));
-    print!(
-        "{}",
-        render::assessment_report(
-            &render::ReportInput {
-                assessment: &a,
-                results: &results,
-                plan: plan.as_ref(),
-                evidence_hash: None,
-            },
-            args.format
-        )
-    );
     let mut outputs = Vec::new();
     if let Some(out) = &args.out {
         outputs.push(write_out(out, &render::json(&a))?);
     }
-    if let Some(log) = &args.log {
-        log_evidence(
+    // The record is written first so an HTML report can show its hash.
+    let evidence_hash = match &args.log {
+        Some(log) => Some(log_evidence(
             log,
             key.clone(),
             Record {
@@ -340,8 +331,21 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
                 assessment: Some(&a),
                 plan_generated: false,
             },
-        )?;
-    }
+        )?),
+        None => None,
+    };
+    print!(
+        "{}",
+        render::assessment_report(
+            &render::ReportInput {
+                assessment: &a,
+                results: &results,
+                plan: plan.as_ref(),
+                evidence_hash: evidence_hash.as_deref(),
+            },
+            args.format
+        )
+    );
     Ok(if a.verdict.is_failure() {
         exit::SLO_FAILED
     } else {
