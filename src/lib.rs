@@ -4,6 +4,7 @@
 pub mod diag;
 pub mod evidence;
 pub mod exit;
+pub mod export;
 pub mod judge;
 pub mod locate;
 pub mod output;

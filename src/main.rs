@@ -21,6 +21,7 @@ fn main() {
         Command::Interpret(a) => commands::interpret(a),
         Command::Validate(a) => commands::validate(a),
         Command::Results(a) => commands::show_results(a),
+        Command::Export(a) => commands::export::run(a),
     };
     let code = match result {
         Ok(code) => code,

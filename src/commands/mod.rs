@@ -1,6 +1,8 @@
 //! The one-shot commands (`plan`, `interpret`, `validate`): read inputs, call the pure core,
 //! write outputs. Each returns the process exit code; diagnostics go to stderr.
 
+pub mod export;
+
 use std::path::Path;
 
 use chrono::{SecondsFormat, Utc};
@@ -47,7 +49,7 @@ fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
 }
 
 /// Reads and validates a profile, printing warnings; on errors prints them all.
-fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
+pub(crate) fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
     let bytes = read_input(path)?;
     let name = path.display().to_string();
     let text = String::from_utf8_lossy(&bytes);
