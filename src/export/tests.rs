@@ -116,12 +116,24 @@ fn production_data_warning_opens_every_export() {
 
 #[test]
 fn k6_steps_between_levels_and_sizes_vus() {
-    let plan = plan_of(PROFILE);
+    let mut plan = plan_of(PROFILE);
+    // A plan whose rate jumps between stages (k6 would otherwise ramp across the second stage),
+    // with a fractional rate (k6 rates are whole numbers per timeUnit).
+    let smoke = &mut plan.scenarios[0];
+    smoke.stages[0].kind = crate::plan::StageKind::Hold;
+    smoke.stages[0].start_rps = 2.5;
+    smoke.stages[0].target_rps = 2.5;
     let f = export(&plan, Runner::K6, &Selection::One("smoke".into()), None).unwrap();
-    // Smoke: 5 req/s after 2.5 req/s, per minute because 2.5 is not whole.
-    assert!(f.contents.contains("timeUnit: '1m'"));
+    assert!(f.contents.contains("timeUnit: '1m'"), "{}", f.contents);
     assert!(f.contents.contains("startRate: 150,"));
-    assert!(f.contents.contains("{ target: 300, duration: '0s' }"));
+    assert!(
+        f.contents
+            .contains("{ target: 150, duration: '10s' }, // smoke-ramp (hold)")
+    );
+    assert!(
+        f.contents
+            .contains("{ target: 300, duration: '0s' },\n        { target: 300, duration: '50s' }")
+    );
     // 5 req/s × 0.2 s × 2 = 2 VUs; max at 3 × 500 ms: 7.5 → 8.
     assert!(f.contents.contains("preAllocatedVUs: 2,\n      maxVUs: 8,"));
     assert!(f.contents.contains("\"http_req_duration{name:GET /a}\""));

@@ -29,14 +29,13 @@ export const options = {
       executor: 'ramping-arrival-rate',
       startTime: '0s',
       gracefulStop: '30s',
-      timeUnit: '1m',
-      startRate: 150,
+      timeUnit: '1s',
+      startRate: 0,
       preAllocatedVUs: 4,
       maxVUs: 12,
       stages: [
-        { target: 150, duration: '20s' }, // smoke-warm (hold)
-        { target: 300, duration: '0s' },
-        { target: 300, duration: '40s' }, // smoke (hold)
+        { target: 5, duration: '10s' }, // smoke-ramp (ramp)
+        { target: 5, duration: '50s' }, // smoke (hold)
       ],
     },
     steady: {

@@ -22,8 +22,8 @@ LATENCY_S = 0.4
 HEADROOM = 2
 # (scenario, stage, start s, duration s, start requests/s, end requests/s), back to back.
 STAGES = [
-    ("smoke", "smoke-warm", 0, 20, 2.5, 2.5),
-    ("smoke", "smoke", 20, 40, 5, 5),
+    ("smoke", "smoke-ramp", 0, 10, 0, 5),
+    ("smoke", "smoke", 10, 50, 5, 5),
 ]
 TOTAL_S = 60
 # SLO limits the run is held to at the end: (request name or None for all, metric, limit).

@@ -24,8 +24,8 @@ LATENCY_S = 0.4
 HEADROOM = 2
 # (scenario, stage, start s, duration s, start requests/s, end requests/s), back to back.
 STAGES = [
-    ("smoke", "smoke-warm", 0, 20, 2.5, 2.5),
-    ("smoke", "smoke", 20, 40, 5, 5),
+    ("smoke", "smoke-ramp", 0, 10, 0, 5),
+    ("smoke", "smoke", 10, 50, 5, 5),
     ("steady", "warm-up", 60, 60, 5, 5),
     ("steady", "ramp-to-baseline", 120, 120, 5, 50),
     ("steady", "hold-baseline", 240, 300, 50, 50),

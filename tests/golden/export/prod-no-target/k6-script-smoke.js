@@ -34,13 +34,12 @@ export const options = {
       startTime: '0s',
       gracefulStop: '30s',
       timeUnit: '1m',
-      startRate: 75,
+      startRate: 0,
       preAllocatedVUs: 2,
       maxVUs: 9,
       stages: [
-        { target: 75, duration: '10s' }, // smoke-warm (hold)
-        { target: 150, duration: '0s' },
-        { target: 150, duration: '20s' }, // smoke (hold)
+        { target: 150, duration: '5s' }, // smoke-ramp (ramp)
+        { target: 150, duration: '25s' }, // smoke (hold)
       ],
     },
   },

@@ -27,8 +27,8 @@ LATENCY_S = 0.25
 HEADROOM = 2
 # (scenario, stage, start s, duration s, start requests/s, end requests/s), back to back.
 STAGES = [
-    ("smoke", "smoke-warm", 0, 10, 1.25, 1.25),
-    ("smoke", "smoke", 10, 20, 2.5, 2.5),
+    ("smoke", "smoke-ramp", 0, 5, 0, 2.5),
+    ("smoke", "smoke", 5, 25, 2.5, 2.5),
 ]
 TOTAL_S = 30
 # SLO limits the run is held to at the end: (request name or None for all, metric, limit).
