@@ -15,12 +15,13 @@ pub fn render(input: &Input) -> String {
         ),
         "The shape below sets the user count and ends the run; --users and --run-time are ignored."
             .to_string(),
-        "Exit code 1 when a request failed or an SLO below is broken (checked at the end)."
+        "Exit code 1 when a request failed, an SLO below is broken (checked at the end), or an"
             .to_string(),
+        "abort condition held for its sustained time (the run then stops early).".to_string(),
     ];
     let mut out = common::comment_block(&common::header(input, "Locust", &hint, true), "#");
     out.push_str(
-        "\nimport math\nimport re\nimport time\n\nfrom locust import HttpUser, LoadTestShape, events, task\n\n",
+        "\nimport math\nimport re\nimport time\n\nimport gevent\nfrom locust import HttpUser, LoadTestShape, events, task\nfrom locust.runners import WorkerRunner\n\n",
     );
     out.push_str(&format!("TARGET = {}\n", quote(&input.target)));
     out.push_str(&format!(
@@ -61,6 +62,35 @@ pub fn render(input: &Input) -> String {
         };
         out.push_str(&format!("    ({who}, {}, {limit}),\n", quote(&metric)));
     }
+    out.push_str("]\n");
+    out.push_str(
+        "# Abort conditions: (scenario, metric, level, seconds): stop the run once the metric stays at\n# or above the level that long during that scenario (error rate over the last 10 s; latency from\n# Locust's 10 s window).\nABORTS = [\n",
+    );
+    let mut aborts: Vec<String> = Vec::new();
+    for s in &input.scenarios {
+        for a in &s.abort_conditions {
+            let metric = if a.metric == "error_rate" {
+                "error_rate".to_string()
+            } else if let Some(p) = common::latency_percentile(&a.metric) {
+                format!("p{}", num(p))
+            } else {
+                continue;
+            };
+            let row = format!(
+                "    ({}, {}, {}, {}),\n",
+                quote(s.name),
+                quote(&metric),
+                num(a.threshold),
+                a.sustained_s
+            );
+            if !aborts.contains(&row) {
+                aborts.push(row);
+            }
+        }
+    }
+    for row in aborts {
+        out.push_str(&row);
+    }
     out.push_str("]\n\n");
     out.push_str(SHARED);
     out.push_str(
@@ -80,6 +110,13 @@ pub fn render(input: &Input) -> String {
 }
 
 const SHARED: &str = r#"
+def current_scenario(run_time):
+    for scenario, _stage, start, duration, _r0, _r1 in STAGES:
+        if start <= run_time < start + duration:
+            return scenario
+    return None
+
+
 def planned_rate(run_time):
     """Requests per second the plan asks for at `run_time` seconds, or None after the end."""
     for _scenario, _stage, start, duration, r0, r1 in STAGES:
@@ -114,6 +151,44 @@ def refuse_placeholder_target(environment, **_kwargs):
     host = environment.host or TARGET
     if re.search(r"\.invalid(:\d+)?(/|$)", host):
         raise SystemExit("no target set: export again with --target URL, or run with --host URL")
+
+
+@events.test_start.add_listener
+def watch_aborts(environment, **_kwargs):
+    if ABORTS and environment.shape_class and not isinstance(environment.runner, WorkerRunner):
+        gevent.spawn(abort_watch, environment)
+
+
+def abort_watch(environment):
+    """Stops the run when an abort condition holds for its whole sustained time."""
+    since, history = {}, []
+    while environment.runner.state not in ("stopping", "stopped", "cleanup"):
+        gevent.sleep(1)
+        total, now = environment.stats.total, time.monotonic()
+        history.append((now, total.num_requests, total.num_failures))
+        history = [h for h in history if h[0] >= now - 10.5]
+        scenario = current_scenario(environment.shape_class.get_run_time())
+        for name, metric, level, sustained in ABORTS:
+            if name != scenario:
+                since.pop((name, metric), None)
+                continue
+            if metric == "error_rate":
+                requests = total.num_requests - history[0][1]
+                value = (total.num_failures - history[0][2]) / requests if requests else 0.0
+            else:
+                try:
+                    value = total.get_current_response_time_percentile(float(metric[1:]) / 100.0) or 0
+                except ValueError:
+                    continue
+            if value < level:
+                since.pop((name, metric), None)
+                continue
+            since.setdefault((name, metric), now)
+            if now - since[(name, metric)] >= sustained:
+                print(f"perfassist abort: {metric} {value} >= {level} for {sustained} s, stopping the run")
+                environment.process_exit_code = 1
+                environment.runner.quit()
+                return
 
 
 @events.quitting.add_listener

@@ -74,31 +74,40 @@ pub fn render(input: &Input) -> String {
             "        condition: '>'\n        threshold: {threshold}\n        stop: false\n        fail: true\n"
         ));
     }
-    let mut aborts: Vec<String> = Vec::new();
+    // Criteria cannot be scoped to one scenario's time, so a file of several scenarios keeps, per
+    // metric, the most lenient abort: it still stops a collapsing run without stopping a stress
+    // step that is meant to overload.
+    let mut merged: Vec<(String, Comparator, f64, u64)> = Vec::new();
     for s in &input.scenarios {
         for a in &s.abort_conditions {
-            let (subject, threshold) = if a.metric == "error_rate" {
-                (
-                    "fail".to_string(),
-                    format!("{}%", num((a.threshold * 100.0 * 1e6).round() / 1e6)),
-                )
-            } else if let Some(p) = common::latency_percentile(&a.metric) {
-                (format!("p{}", num(p)), format!("{}ms", num(a.threshold)))
-            } else {
-                continue;
-            };
-            let cond = match a.comparator {
-                Comparator::AtLeast => ">=",
-                Comparator::AtMost => "<=",
-            };
-            let block = format!(
-                "      - subject: {subject}\n        condition: '{cond}'\n        threshold: {threshold}\n        logic: for\n        timeframe: {}s\n        stop: true\n        fail: true\n",
-                a.sustained_s
-            );
-            if !aborts.contains(&block) {
-                aborts.push(block);
+            match merged.iter_mut().find(|m| m.0 == a.metric) {
+                Some(m) => {
+                    m.2 = m.2.max(a.threshold);
+                    m.3 = m.3.max(a.sustained_s);
+                }
+                None => merged.push((a.metric.clone(), a.comparator, a.threshold, a.sustained_s)),
             }
         }
+    }
+    let mut aborts: Vec<String> = Vec::new();
+    for (metric, comparator, level, sustained) in merged {
+        let (subject, threshold) = if metric == "error_rate" {
+            (
+                "fail".to_string(),
+                format!("{}%", num((level * 100.0 * 1e6).round() / 1e6)),
+            )
+        } else if let Some(p) = common::latency_percentile(&metric) {
+            (format!("p{}", num(p)), format!("{}ms", num(level)))
+        } else {
+            continue;
+        };
+        let cond = match comparator {
+            Comparator::AtLeast => ">=",
+            Comparator::AtMost => "<=",
+        };
+        aborts.push(format!(
+            "      - subject: {subject}\n        condition: '{cond}'\n        threshold: {threshold}\n        logic: for\n        timeframe: {sustained}s\n        stop: true\n        fail: true\n"
+        ));
     }
     for b in aborts {
         out.push_str(&b);

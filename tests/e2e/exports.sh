@@ -31,13 +31,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A test server: answers every method with a small JSON body after DELAY seconds. It binds an
+# A test server: answers every method with STATUS and a small JSON body after DELAY seconds. It binds an
 # ephemeral port on 127.0.0.1 and writes the port to a file, so parallel CI jobs never collide.
 cat > "$work/server.py" <<'EOF'
 import sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-port_file, delay = sys.argv[1], float(sys.argv[2])
+port_file, delay, status = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -48,7 +48,7 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         time.sleep(delay)
         body = b'{"ok": true}'
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -59,8 +59,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-ThreadingHTTPServer.daemon_threads = True
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients closing kept-alive connections at the end of a run is not news
+
+server = Server(("127.0.0.1", 0), Handler)
 with open(port_file + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
 import os
@@ -68,11 +73,12 @@ os.replace(port_file + ".tmp", port_file)
 server.serve_forever()
 EOF
 
-# start_server VAR DELAY: starts a server answering after DELAY seconds; sets VAR to its URL.
+# start_server VAR DELAY [STATUS]: starts a server answering after DELAY seconds (status 200 unless
+# given); sets VAR to its URL.
 # (Not a command substitution: the server must stay this shell's child so the trap can stop it.)
 start_server() {
   local portfile="$work/port.$1"
-  python3 "$work/server.py" "$portfile" "$2" &
+  python3 "$work/server.py" "$portfile" "$2" "${3:-200}" &
   pids+=($!)
   for _ in $(seq 50); do [ -s "$portfile" ] && break; sleep 0.1; done
   [ -s "$portfile" ] || fail "test server did not start"
@@ -95,6 +101,7 @@ EOF
 
 start_server healthy 0.005
 start_server slow 0.3
+start_server broken 0.005 500
 
 # ---------------------------------------------------------------- Locust
 step "Locust: exported smoke plan against $healthy"
@@ -139,6 +146,20 @@ for st in stages:
     start += st["duration_s"]
 sys.exit(0 if ok else 1)
 EOF
+
+step "Locust: the plan's abort condition stops a run against a server that fails every request"
+"$bin" export --profile "$work/locust-profile.yaml" --to locust --scenario smoke \
+  --target "$broken" --out "$work/locust-abort"
+begin=$(date +%s)
+set +e
+(cd "$work/locust-abort" && timeout 120 "$LOCUST" -f locustfile-smoke.py --headless --loglevel WARNING > locust.log 2>&1)
+code=$?
+set -e
+took=$(( $(date +%s) - begin ))
+[ "$code" -eq 1 ] || { tail -20 "$work/locust-abort/locust.log"; fail "Locust exited $code against a failing server, want 1"; }
+grep -q "perfassist abort: error_rate" "$work/locust-abort/locust.log" || fail "Locust ran without the abort condition firing"
+[ "$took" -lt 60 ] || fail "the abort took ${took}s; the plan stops after 10 s of errors"
+echo "locust: aborted after ${took}s of a 90 s plan (error rate at or above the abort level for 10 s)"
 
 step "perfassist interpret on Locust's --csv output"
 # The Locust CSV reader lands with another branch; the prototype summary reader rejects these files

@@ -12,7 +12,8 @@
 #   locust -f locustfile-burst.py --headless --csv ledger-api-locust
 #   (--host URL overrides the target; then drop ledger-api-locust_stats.csv and its companion files into the inbox)
 # The shape below sets the user count and ends the run; --users and --run-time are ignored.
-# Exit code 1 when a request failed or an SLO below is broken (checked at the end).
+# Exit code 1 when a request failed, an SLO below is broken (checked at the end), or an
+# abort condition held for its sustained time (the run then stops early).
 # Checked by `perfassist interpret`, not by the runner: burst.recovery_time.
 # Do not edit by hand: export again when the profile changes.
 
@@ -20,7 +21,9 @@ import math
 import re
 import time
 
+import gevent
 from locust import HttpUser, LoadTestShape, events, task
+from locust.runners import WorkerRunner
 
 TARGET = "http://set-a-target-with-perfassist-export-target.invalid"
 # Little's law: users = ceil(rate x LATENCY_S x HEADROOM), each paced to rate / users.
@@ -48,6 +51,20 @@ LIMITS = [
     ("transfer", "p99.9", 1200),
     ("transfer", "error_rate", 0.005),
 ]
+# Abort conditions: (scenario, metric, level, seconds): stop the run once the metric stays at
+# or above the level that long during that scenario (error rate over the last 10 s; latency from
+# Locust's 10 s window).
+ABORTS = [
+    ("burst", "error_rate", 0.05, 60),
+    ("burst", "p99.9", 3600, 60),
+]
+
+
+def current_scenario(run_time):
+    for scenario, _stage, start, duration, _r0, _r1 in STAGES:
+        if start <= run_time < start + duration:
+            return scenario
+    return None
 
 
 def planned_rate(run_time):
@@ -84,6 +101,44 @@ def refuse_placeholder_target(environment, **_kwargs):
     host = environment.host or TARGET
     if re.search(r"\.invalid(:\d+)?(/|$)", host):
         raise SystemExit("no target set: export again with --target URL, or run with --host URL")
+
+
+@events.test_start.add_listener
+def watch_aborts(environment, **_kwargs):
+    if ABORTS and environment.shape_class and not isinstance(environment.runner, WorkerRunner):
+        gevent.spawn(abort_watch, environment)
+
+
+def abort_watch(environment):
+    """Stops the run when an abort condition holds for its whole sustained time."""
+    since, history = {}, []
+    while environment.runner.state not in ("stopping", "stopped", "cleanup"):
+        gevent.sleep(1)
+        total, now = environment.stats.total, time.monotonic()
+        history.append((now, total.num_requests, total.num_failures))
+        history = [h for h in history if h[0] >= now - 10.5]
+        scenario = current_scenario(environment.shape_class.get_run_time())
+        for name, metric, level, sustained in ABORTS:
+            if name != scenario:
+                since.pop((name, metric), None)
+                continue
+            if metric == "error_rate":
+                requests = total.num_requests - history[0][1]
+                value = (total.num_failures - history[0][2]) / requests if requests else 0.0
+            else:
+                try:
+                    value = total.get_current_response_time_percentile(float(metric[1:]) / 100.0) or 0
+                except ValueError:
+                    continue
+            if value < level:
+                since.pop((name, metric), None)
+                continue
+            since.setdefault((name, metric), now)
+            if now - since[(name, metric)] >= sustained:
+                print(f"perfassist abort: {metric} {value} >= {level} for {sustained} s, stopping the run")
+                environment.process_exit_code = 1
+                environment.runner.quit()
+                return
 
 
 @events.quitting.add_listener
