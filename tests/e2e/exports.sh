@@ -165,14 +165,17 @@ step "perfassist interpret on Locust's --csv output"
 # The Locust CSV reader lands with another branch; the prototype summary reader rejects these files
 # as "a summary CSV has one data row". Once merged, interpret must give a verdict (exit 0 or 1).
 set +e
-"$bin" interpret --profile "$work/locust-profile.yaml" \
-  --metrics "$work/locust/e2e-shop-locust_stats.csv" > "$work/interpret.txt" 2> "$work/interpret.err"
+"$bin" interpret --profile "$work/locust-profile.yaml" --format json \
+  --metrics "$work/locust/e2e-shop-locust_stats.csv" > "$work/interpret.json" 2> "$work/interpret.err"
 code=$?
 set -e
 if [ "$code" -eq 0 ] || [ "$code" -eq 1 ]; then
-  grep -Eq "^e2e-shop: (PASS|WARN|FAIL|INCONCLUSIVE)" "$work/interpret.txt" \
-    || { cat "$work/interpret.txt"; fail "interpret gave no verdict"; }
-  echo "interpret: $(head -1 "$work/interpret.txt") (exit $code)"
+  verdict=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["verdict"])' "$work/interpret.json") \
+    || { cat "$work/interpret.json"; fail "interpret gave no verdict"; }
+  case "$verdict" in
+    pass|warn|fail|inconclusive) echo "interpret: verdict $verdict (exit $code)" ;;
+    *) fail "interpret gave an unknown verdict '$verdict'" ;;
+  esac
 elif grep -q "summary CSV has one data row" "$work/interpret.err"; then
   echo "interpret: SKIPPED, this build has no Locust CSV reader yet: $(head -1 "$work/interpret.err")"
 else
