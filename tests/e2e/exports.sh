@@ -281,6 +281,33 @@ console.log(`k6: ${names.length} scenarios, ${Object.keys(t).length} threshold k
 EOF
 (cd "$work/k6" && TARGET="$healthy" node check.mjs) || fail "k6 script check"
 
+# A Python that can read YAML: bzt's, the system's, or Locust's venv with PyYAML added.
+yaml_py=""
+for candidate in ${BZT:+"$(dirname "$BZT")/python"} python3 "$(dirname "$LOCUST")/python"; do
+  if "$candidate" -c "import yaml" 2>/dev/null; then yaml_py=$candidate; break; fi
+done
+if [ -z "$yaml_py" ]; then
+  "$(dirname "$LOCUST")/pip" install --quiet --disable-pip-version-check pyyaml >/dev/null \
+    || fail "no Python with PyYAML for the YAML checks"
+  yaml_py="$(dirname "$LOCUST")/python"
+fi
+
+# ---------------------------------------------------------------- every golden script parses
+step "every golden export parses in its own language (Python, ES module, YAML)"
+mkdir -p "$work/golden"
+n=0
+for f in tests/golden/export/*/*; do
+  case "$f" in
+    *.py) "$(dirname "$LOCUST")/python" -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$f" ;;
+    *.js) m="$work/golden/$(echo "$f" | tr / _).mjs"; cp "$f" "$m"; node --check "$m" ;;
+    *.yml) "$yaml_py" -c 'import sys, yaml; assert isinstance(yaml.safe_load(open(sys.argv[1])), dict)' "$f" ;;
+    *) continue ;;
+  esac || fail "golden export $f does not parse"
+  n=$((n + 1))
+done
+[ "$n" -ge 40 ] || fail "only $n golden exports found"
+echo "golden: $n scripts parse"
+
 # ---------------------------------------------------------------- Taurus
 step "Taurus: YAML structure and pass/fail criteria"
 "$bin" export --profile "$work/locust-profile.yaml" --to taurus --scenario steady --target "$healthy" --out "$work/taurus"
@@ -323,8 +350,7 @@ if [ -n "${BZT:-}" ]; then
   "$py" -c "from bzt.engine import Configuration; c = Configuration(); c.load(['$work/taurus/taurus-steady.yml'])" \
     || fail "bzt could not load the Taurus YAML"
 else
-  py=python3
-  "$py" -c "import yaml" 2>/dev/null || py="$(dirname "$LOCUST")/python"
+  py=$yaml_py
 fi
 "$py" "$work/taurus/check.py" "$work/taurus/taurus-steady.yml" "$work/plan.json" || fail "Taurus YAML check"
 
