@@ -105,6 +105,8 @@ start_server broken 0.005 500
 
 # ---------------------------------------------------------------- Locust
 step "Locust: exported smoke plan against $healthy"
+# 90 s rather than 30 s: the smoke rate is at most 5 requests/s and Locust's history has whole-second
+# timestamps, so each stage needs enough requests for a ±20 % comparison to mean something.
 profile "$work/locust-profile.yaml" 90s
 "$bin" plan --profile "$work/locust-profile.yaml" --format json > "$work/plan.json"
 "$bin" export --profile "$work/locust-profile.yaml" --to locust --scenario smoke \
