@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+use perfassist::export::Runner;
 use perfassist::render::Format;
 
 #[derive(Debug, Parser)]
@@ -27,6 +28,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Read a results file of any supported runner format and print it normalised.
     Results(ResultsArgs),
+    /// Write a profile's plan as a script for a load-test runner (k6, Locust, Artillery, Taurus).
+    Export(ExportArgs),
     /// Watch an inbox folder and keep plans and assessments in an outbox up to date (the daemon).
     Watch(WatchArgs),
     /// Show what a running (or the last) daemon processed, what waits and what was rejected.
@@ -34,6 +37,25 @@ pub enum Command {
     /// Check or read the evidence log.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Service profile (YAML or JSON).
+    #[arg(long, value_name = "FILE")]
+    pub profile: PathBuf,
+    /// The runner to write a script for.
+    #[arg(long = "to", value_enum, value_name = "RUNNER")]
+    pub to: Runner,
+    /// One scenario (smoke, steady, burst, soak, stress), or `all` to run them one after another.
+    #[arg(long, default_value = "all", value_name = "NAME")]
+    pub scenario: String,
+    /// Base URL of the system under test; overrides the profile's target.base_url.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Write the script (atomically) into this folder instead of standard output.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Settings come from these flags, then the environment variables named below, then the config

@@ -5,6 +5,7 @@ pub mod daemon;
 pub mod diag;
 pub mod evidence;
 pub mod exit;
+pub mod export;
 pub mod judge;
 pub mod locate;
 pub mod output;

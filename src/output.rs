@@ -101,7 +101,7 @@ fn commit_all(
     staged: &[(std::path::PathBuf, std::path::PathBuf)],
     removals: &[std::path::PathBuf],
 ) -> std::io::Result<()> {
-    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    let mut dirs: std::collections::BTreeSet<std::path::PathBuf> = Default::default();
     let small = staged.len() <= SMALL_BATCH;
     if small {
         for (tmp, _) in staged {
@@ -112,19 +112,15 @@ fn commit_all(
     }
     for (tmp, path) in staged {
         std::fs::rename(tmp, path)?;
-        if let Some(d) = path.parent()
-            && !dirs.iter().any(|x| x == d)
-        {
-            dirs.push(d.to_path_buf());
+        if small && let Some(d) = path.parent() {
+            dirs.insert(d.to_path_buf());
         }
     }
     for path in removals {
         match std::fs::remove_file(path) {
             Ok(()) => {
-                if let Some(d) = path.parent()
-                    && !dirs.iter().any(|x| x == d)
-                {
-                    dirs.push(d.to_path_buf());
+                if let Some(d) = path.parent() {
+                    dirs.insert(d.to_path_buf());
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

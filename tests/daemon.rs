@@ -22,9 +22,15 @@ fn dropped_profile_gets_a_plan_and_evidence() {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
     assert_eq!(v["schema"], "perfassist.plan/v1");
     assert!(d.outbox().join("checkout-api/plan.md").exists());
+    assert!(d.outbox().join("checkout-api/plan.html").exists());
+    for script in ["k6-script-smoke.js", "locustfile-steady.py", "artillery-burst.yml", "taurus-soak.yml"] {
+        assert!(d.outbox().join("checkout-api/exports").join(script).exists(), "{script}");
+    }
     assert_eq!(d.stop(), Some(0));
     let ev = evidence(dir.path());
     assert_eq!(ev.len(), 1);
+    let outputs: Vec<&str> = ev[0]["outputs"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
+    assert!(outputs.iter().any(|p| p.ends_with("exports/locustfile-smoke.py")), "{outputs:?}");
     assert_eq!(ev[0]["outcome"], "plan-generated");
     assert_eq!(ev[0]["inputs"][0]["path"], "inbox/checkout.yaml");
 }

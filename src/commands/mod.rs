@@ -2,6 +2,7 @@
 //! write outputs. Each returns the process exit code; diagnostics go to stderr.
 
 pub mod evidence;
+pub mod export;
 pub mod watch;
 
 use std::path::Path;
@@ -50,7 +51,7 @@ fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
 }
 
 /// Reads and validates a profile, printing warnings; on errors prints them all.
-fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
+pub(crate) fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
     let bytes = read_input(path)?;
     let name = path.display().to_string();
     let text = String::from_utf8_lossy(&bytes);

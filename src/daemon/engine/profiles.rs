@@ -8,6 +8,7 @@ use crate::daemon::inbox::{self, Candidate};
 use crate::daemon::state::{Kind, Status};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
+use crate::export;
 use crate::plan;
 use crate::profile;
 use crate::render;
@@ -101,6 +102,15 @@ impl Engine {
             ("plan.html", render::plan(&plan, render::Format::Html)),
         ] {
             if let Some(d) = self.stage(&dir.join(file), body.as_bytes()) {
+                outputs.push(d);
+            }
+        }
+        // Runner scripts for every scenario, so a CI job can pick one up beside the plan.
+        for f in export::all(&plan, None) {
+            if let Some(d) = self.stage(
+                &dir.join("exports").join(&f.file_name),
+                f.contents.as_bytes(),
+            ) {
                 outputs.push(d);
             }
         }
