@@ -23,14 +23,35 @@ fn dropped_profile_gets_a_plan_and_evidence() {
     assert_eq!(v["schema"], "perfassist.plan/v1");
     assert!(d.outbox().join("checkout-api/plan.md").exists());
     assert!(d.outbox().join("checkout-api/plan.html").exists());
-    for script in ["k6-script-smoke.js", "locustfile-steady.py", "artillery-burst.yml", "taurus-soak.yml"] {
-        assert!(d.outbox().join("checkout-api/exports").join(script).exists(), "{script}");
+    for script in [
+        "k6-script-smoke.js",
+        "locustfile-steady.py",
+        "artillery-burst.yml",
+        "taurus-soak.yml",
+    ] {
+        assert!(
+            d.outbox()
+                .join("checkout-api/exports")
+                .join(script)
+                .exists(),
+            "{script}"
+        );
     }
     assert_eq!(d.stop(), Some(0));
     let ev = evidence(dir.path());
     assert_eq!(ev.len(), 1);
-    let outputs: Vec<&str> = ev[0]["outputs"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
-    assert!(outputs.iter().any(|p| p.ends_with("exports/locustfile-smoke.py")), "{outputs:?}");
+    let outputs: Vec<&str> = ev[0]["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        outputs
+            .iter()
+            .any(|p| p.ends_with("exports/locustfile-smoke.py")),
+        "{outputs:?}"
+    );
     assert_eq!(ev[0]["outcome"], "plan-generated");
     assert_eq!(ev[0]["inputs"][0]["path"], "inbox/checkout.yaml");
 }
@@ -602,4 +623,53 @@ fn daemon_evidence_rotates_and_verifies() {
         String::from_utf8_lossy(&v.stdout),
         String::from_utf8_lossy(&v.stderr)
     );
+}
+
+#[test]
+fn watchdog_pings_arrive_when_systemd_asks_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let d = Daemon::start_with_env(
+        dir.path(),
+        &[],
+        &[
+            ("NOTIFY_SOCKET", sock_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "400000"),
+        ],
+    );
+    let mut buf = [0u8; 4096];
+    let mut seen = Vec::new();
+    while !seen.iter().any(|m: &String| m.contains("WATCHDOG=1")) {
+        let n = sock.recv(&mut buf).expect("no WATCHDOG=1 within 10 s");
+        seen.push(String::from_utf8_lossy(&buf[..n]).to_string());
+    }
+    assert!(seen[0].contains("READY=1"), "{seen:?}");
+    assert_eq!(d.stop(), Some(0));
+    let n = sock.recv(&mut buf).unwrap();
+    let mut last = String::from_utf8_lossy(&buf[..n]).to_string();
+    while !last.contains("STOPPING=1") {
+        let n = sock.recv(&mut buf).unwrap();
+        last = String::from_utf8_lossy(&buf[..n]).to_string();
+    }
+}
+
+#[test]
+fn sighup_rescans_and_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    d.signal(libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(300));
+    drop_file(
+        &d.inbox(),
+        "checkout.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+    assert_eq!(d.stop(), Some(0));
 }
