@@ -351,7 +351,7 @@ impl Aggregator {
     /// Halves the number of buckets: floor(k / 2) merges neighbours, as if the width had been
     /// doubled from the start.
     fn coarsen(&mut self) {
-        self.bucket_ms *= 2;
+        self.bucket_ms = self.bucket_ms.saturating_mul(2);
         let old = std::mem::take(&mut self.buckets);
         for (k, b) in old {
             match self.buckets.entry(k.div_euclid(2)) {
@@ -381,11 +381,40 @@ impl Aggregator {
         r.endpoints = endpoints;
         let run_start = self.overall.first_start;
         let run_end = self.overall.last_end;
+        let width = self.bucket_ms as f64;
+        let mut buckets = self.buckets;
+        // Samples are stamped when they start but written when they end, so a few early ones come
+        // after the first line and land before the origin: they belong to the first bucket.
+        if let Some(origin) = self.origin_ms
+            && origin - run_start < width
+        {
+            let early: Vec<i64> = buckets.range(..0).map(|(k, _)| *k).collect();
+            for k in early {
+                if let Some(b) = buckets.remove(&k) {
+                    match buckets.get_mut(&0) {
+                        Some(first) => first.merge(b),
+                        None => {
+                            buckets.insert(0, b);
+                        }
+                    }
+                }
+            }
+        }
+        let first_key = buckets.keys().next().copied();
         if let Some(origin) = self.origin_ms {
-            for (k, b) in &self.buckets {
-                let start = origin + (*k as f64) * self.bucket_ms as f64;
-                let end = (start + self.bucket_ms as f64).min(run_end);
-                let width_s = (end - start.max(run_start)) / 1000.0;
+            for (k, b) in &buckets {
+                let start = if Some(*k) == first_key {
+                    run_start
+                } else {
+                    origin + (*k as f64) * width
+                };
+                let end = if *k == 0 {
+                    origin + width
+                } else {
+                    origin + (*k as f64 + 1.0) * width
+                }
+                .min(run_end);
+                let width_s = (end - start) / 1000.0;
                 let lat = if b.count > 0 {
                     let q = |q: f64| {
                         let v = b.hist.value_at_quantile(q) as f64 / self.per_ms;
@@ -405,7 +434,7 @@ impl Aggregator {
                     Latency::default()
                 };
                 r.timeseries.push(Bucket {
-                    offset_s: round3(((start - run_start) / 1000.0).max(0.0)),
+                    offset_s: round3((start - run_start) / 1000.0),
                     throughput_rps: (width_s > 0.0).then(|| round3(b.count as f64 / width_s)),
                     error_rate: (b.known > 0).then(|| b.errors as f64 / b.known as f64),
                     latency_ms: lat,
@@ -534,6 +563,18 @@ mod tests {
         assert_eq!(r.timeseries[0].throughput_rps, Some(1.0));
         assert_eq!(r.timeseries[3].throughput_rps, Some(round3(4.0 / 3.01)));
         assert!(r.notes.iter().any(|n| n.contains("per 4 s time bucket")));
+    }
+
+    #[test]
+    fn wildly_spread_timestamps_stay_bounded() {
+        let mut a = Aggregator::new(Limits::default(), Resolution::Millis);
+        for i in 0..2000u64 {
+            let start = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 1) as f64;
+            a.add(&sample(start, 1e300, "/a", true));
+        }
+        let r = a.finish("t");
+        assert!(r.timeseries.len() <= Limits::default().max_buckets);
+        assert_eq!(r.overall.requests, Some(2000));
     }
 
     #[test]

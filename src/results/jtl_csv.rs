@@ -105,6 +105,8 @@ struct Columns {
     timestamp: Option<usize>,
     elapsed: usize,
     label: Option<usize>,
+    /// Not a JMeter column: Taurus adds `method` to the JTLs it writes for other executors.
+    method: Option<usize>,
     code: Option<usize>,
     success: Option<usize>,
     threads: Option<usize>,
@@ -122,20 +124,30 @@ impl Columns {
         };
         let timestamp = find("timeStamp");
         let label = find("label");
+        let method = find("method");
         let code = find("responseCode");
         let success = find("success");
         let threads = find("allThreads");
-        let needed = [Some(elapsed), timestamp, label, code, success, threads]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(elapsed)
+        let needed = [
+            Some(elapsed),
+            timestamp,
+            label,
+            method,
+            code,
+            success,
+            threads,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(elapsed)
             + 1;
         Ok(Columns {
             names,
             timestamp,
             elapsed,
             label,
+            method,
             code,
             success,
             threads,
@@ -411,11 +423,15 @@ fn add_row(
     };
     let users = cols.threads.and_then(|i| parse_number(cell(i)));
     let label: Option<Cow<str>> = cols.label.map(|i| String::from_utf8_lossy(cell(i)));
+    let method: Option<Cow<str>> = cols
+        .method
+        .map(|i| String::from_utf8_lossy(cell(i)))
+        .filter(|m| !m.is_empty());
     agg.add(&Sample {
         start_ms,
         elapsed_ms: elapsed,
         name: label.as_deref(),
-        method: None,
+        method: method.as_deref(),
         success,
         status: status.as_deref(),
         users,

@@ -135,6 +135,7 @@ pub fn read_stats(
         .filter_map(|(i, hd)| percentile_slot(hd).map(|s| (i, s)))
         .collect();
 
+    let has_p50_column = h.iter().any(|hd| hd == "50%");
     let mut r = RunResults::new(FORMAT_CSV);
     let mut aggregated = false;
     for row in &t.rows {
@@ -150,7 +151,8 @@ pub fn read_stats(
         for (i, slot) in &pcts {
             *slot(&mut lat) = number(name, &t, row, Some(*i))?;
         }
-        if lat.p50.is_none() {
+        // Old files without percentile columns still have the median.
+        if !has_p50_column {
             lat.p50 = number(name, &t, row, c_median)?;
         }
         let stats = Stats {

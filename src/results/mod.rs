@@ -235,6 +235,9 @@ pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, Resul
     read(name, &bytes)
 }
 
+const KNOWN_FORMATS: &str = "expected a metrics summary (JSON or CSV with p95_ms, error_rate, ...), \
+     a JMeter JTL (CSV or XML), k6 --out json NDJSON, or Locust's --csv or --json output";
+
 /// Summaries and JSON documents are read whole, up to this size.
 const WHOLE_FILE_LIMIT: u64 = 256 << 20;
 
@@ -331,14 +334,23 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
             let main = companion_of(name).unwrap_or_else(|| "X_stats.csv".into());
             return Err(ResultsError::one(
                 name,
-                Diagnostic::error("", format!("this is a Locust companion file ({f:?})"))
+                Diagnostic::error("", format!("this is {}, a companion file", f.describe()))
                     .hint(format!("read {main}, which picks up this file beside it")),
             ));
         }
         _ => {}
     }
     let text = utf8(name, bytes)?;
-    summary::read(name, text)
+    summary::read(name, text).map_err(|mut e| {
+        // Nothing summary-like either: say which formats a file could have been.
+        if let [d] = e.diagnostics.as_mut_slice()
+            && d.message == "no metrics found"
+        {
+            d.message = "not a results format perfassist knows".into();
+            d.hint = Some(KNOWN_FORMATS.into());
+        }
+        e
+    })
 }
 
 /// Tells whether a parsed JSON document is a results file this crate understands.

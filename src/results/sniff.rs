@@ -19,6 +19,21 @@ pub enum Format {
 }
 
 impl Format {
+    /// What the file is, in words, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::JtlCsv => "a JMeter JTL (CSV)",
+            Format::JtlXml => "a JMeter JTL (XML)",
+            Format::K6Ndjson => "a k6 JSON output stream",
+            Format::LocustStats => "a Locust stats file",
+            Format::LocustHistory => "a Locust stats history file",
+            Format::LocustFailures => "a Locust failures file",
+            Format::LocustExceptions => "a Locust exceptions file",
+            Format::LocustJson => "Locust's JSON output",
+            Format::Other => "a summary",
+        }
+    }
+
     /// Raw-sample formats, read as a stream in constant memory.
     pub fn is_stream(self) -> bool {
         matches!(self, Format::JtlCsv | Format::JtlXml | Format::K6Ndjson)

@@ -73,7 +73,10 @@ pub fn read<R: BufRead>(name: &str, input: R, format: Format) -> Result<RunResul
         Format::K6Ndjson => k6_ndjson::read(name, input),
         other => Err(ResultsError::one(
             name,
-            Diagnostic::error("", format!("{other:?} is not a raw-sample stream")),
+            Diagnostic::error(
+                "",
+                format!("{} is not a raw-sample stream", other.describe()),
+            ),
         )),
     }
 }
