@@ -27,6 +27,73 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Read a results file of any supported runner format and print it normalised.
     Results(ResultsArgs),
+    /// Watch an inbox folder and keep plans and assessments in an outbox up to date (the daemon).
+    Watch(WatchArgs),
+    /// Show what a running (or the last) daemon processed, what waits and what was rejected.
+    Status(StatusArgs),
+}
+
+/// Settings come from these flags, then the environment variables named below, then the config
+/// file, then the defaults.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Folder to watch for profiles and results files [default: ./inbox]
+    #[arg(long, env = "PERFASSIST_INBOX", value_name = "DIR")]
+    pub inbox: Option<PathBuf>,
+    /// Folder for plans, assessments and error reports [default: ./outbox]
+    #[arg(long, env = "PERFASSIST_OUTBOX", value_name = "DIR")]
+    pub outbox: Option<PathBuf>,
+    /// Folder of the evidence log [default: ./evidence]
+    #[arg(long, env = "PERFASSIST_EVIDENCE", value_name = "DIR")]
+    pub evidence: Option<PathBuf>,
+    /// Folder of the daemon's state file [default: ./state]
+    #[arg(long, env = "PERFASSIST_STATE", value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Config file (YAML or JSON) with the same settings as these flags.
+    #[arg(long, env = "PERFASSIST_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A plainly written file is processed once unchanged for this long [default: 300ms]
+    #[arg(long, env = "PERFASSIST_SETTLE", value_name = "DURATION")]
+    pub settle: Option<String>,
+    /// Poll the inbox every INTERVAL instead of using inotify (NFS/SMB/container mounts) [default interval: 2s]
+    #[arg(long, env = "PERFASSIST_POLL", value_name = "INTERVAL", num_args = 0..=1, default_missing_value = "on")]
+    pub poll: Option<String>,
+    /// Process everything pending, then exit: 0 all good, 1 an SLO failed, 2 an input was rejected.
+    #[arg(long)]
+    pub once: bool,
+    /// Inputs larger than this are rejected [default: 268435456]
+    #[arg(long, env = "PERFASSIST_MAX_INPUT_BYTES", value_name = "BYTES")]
+    pub max_input_bytes: Option<u64>,
+    /// Log format on stderr or in --log-dir: text or json [default: text]
+    #[arg(long, env = "PERFASSIST_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Also write logs to daily-rotated files in this folder.
+    #[arg(long, env = "PERFASSIST_LOG_DIR", value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
+    /// A met objective within this share of its threshold is a warning [default: 0.1]
+    #[arg(long, env = "PERFASSIST_WARN_BAND", value_name = "SHARE")]
+    pub warn_band: Option<f64>,
+    /// Rotate the evidence log when the active file reaches this size [default: 16777216]
+    #[arg(long, env = "PERFASSIST_EVIDENCE_MAX_BYTES", value_name = "BYTES")]
+    pub evidence_max_bytes: Option<u64>,
+    /// Key file for an HMAC-keyed evidence chain.
+    #[arg(long, env = "PERFASSIST_EVIDENCE_KEY", value_name = "FILE")]
+    pub evidence_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The daemon's outbox [default: ./outbox]
+    #[arg(
+        long,
+        env = "PERFASSIST_OUTBOX",
+        value_name = "DIR",
+        default_value = "outbox"
+    )]
+    pub outbox: PathBuf,
+    /// Print the status file as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -45,8 +45,15 @@ impl Positions {
 }
 
 enum Frame {
-    Map { key: Option<String> },
-    Seq { index: usize },
+    /// `item` is set for a mapping that is a sequence item and has not seen its first key yet:
+    /// the item is located at that key (the parser's mark for the mapping start is less useful).
+    Map {
+        key: Option<String>,
+        item: bool,
+    },
+    Seq {
+        index: usize,
+    },
 }
 
 #[derive(Default)]
@@ -60,13 +67,13 @@ impl Walker {
         let mut out = String::new();
         for frame in &self.stack {
             match frame {
-                Frame::Map { key: Some(k) } => {
+                Frame::Map { key: Some(k), .. } => {
                     if !out.is_empty() {
                         out.push('.');
                     }
                     out.push_str(k);
                 }
-                Frame::Map { key: None } => {}
+                Frame::Map { key: None, .. } => {}
                 Frame::Seq { index } => out.push_str(&format!("[{index}]")),
             }
         }
@@ -76,7 +83,7 @@ impl Walker {
     /// Called when a value (scalar or collection) has been fully read.
     fn value_done(&mut self) {
         match self.stack.last_mut() {
-            Some(Frame::Map { key }) => *key = None,
+            Some(Frame::Map { key, .. }) => *key = None,
             Some(Frame::Seq { index }) => *index += 1,
             None => {}
         }
@@ -102,8 +109,15 @@ impl MarkedEventReceiver for Walker {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(value, ..) => {
-                if let Some(Frame::Map { key: key @ None }) = self.stack.last_mut() {
-                    *key = Some(value);
+                if let Some(Frame::Map { key: None, item }) = self.stack.last_mut() {
+                    let first_key_of_item = std::mem::take(item);
+                    if first_key_of_item {
+                        let path = self.path();
+                        self.found.entry(path).or_insert(to_pos(mark));
+                    }
+                    if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                        *key = Some(value);
+                    }
                     let path = self.path();
                     self.found.entry(path).or_insert(to_pos(mark));
                 } else {
@@ -116,8 +130,8 @@ impl MarkedEventReceiver for Walker {
                 self.value_done();
             }
             Event::MappingStart(..) => {
-                self.record_item(mark);
-                self.stack.push(Frame::Map { key: None });
+                let item = matches!(self.stack.last(), Some(Frame::Seq { .. }));
+                self.stack.push(Frame::Map { key: None, item });
             }
             Event::SequenceStart(..) => {
                 self.record_item(mark);

@@ -9,6 +9,11 @@ use cli::{Cli, Command};
 
 fn main() {
     let cli = Cli::parse();
+    if let Command::Watch(a) = &cli.command {
+        // The daemon sets up its own logging from its settings.
+        let code = commands::watch::watch(a).unwrap_or_else(|f| f.code());
+        std::process::exit(code);
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -21,6 +26,8 @@ fn main() {
         Command::Interpret(a) => commands::interpret(a),
         Command::Validate(a) => commands::validate(a),
         Command::Results(a) => commands::show_results(a),
+        Command::Status(a) => commands::watch::status(a),
+        Command::Watch(_) => Ok(perfassist::exit::OK),
     };
     let code = match result {
         Ok(code) => code,

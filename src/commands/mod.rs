@@ -1,6 +1,8 @@
 //! The one-shot commands (`plan`, `interpret`, `validate`): read inputs, call the pure core,
 //! write outputs. Each returns the process exit code; diagnostics go to stderr.
 
+pub mod watch;
+
 use std::path::Path;
 
 use chrono::{SecondsFormat, Utc};
@@ -154,8 +156,10 @@ fn log_evidence(log: &Path, r: Record) -> Result<(), Failure> {
             .unwrap_or_default(),
         detail: None,
     };
-    let mut log = evidence::Log::open(log).map_err(|e| Failure::Internal(e.to_string()))?;
+    let mut log = evidence::Log::open(log, evidence::Options::default())
+        .map_err(|e| Failure::Internal(e.to_string()))?;
     log.append(&event)
+        .map(|_| ())
         .map_err(|e| Failure::Internal(e.to_string()))
 }
 

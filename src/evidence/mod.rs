@@ -15,6 +15,8 @@ pub enum Outcome {
     PlanGenerated,
     PlanAndInterpretationGenerated,
     IssuesDetected,
+    /// A results file was judged and met its SLOs (the daemon's per-run record).
+    InterpretationGenerated,
     InputRejected,
     InputRemoved,
 }
@@ -25,6 +27,7 @@ impl Outcome {
             Outcome::PlanGenerated => "plan-generated",
             Outcome::PlanAndInterpretationGenerated => "plan-and-interpretation-generated",
             Outcome::IssuesDetected => "issues-detected",
+            Outcome::InterpretationGenerated => "interpretation-generated",
             Outcome::InputRejected => "input-rejected",
             Outcome::InputRemoved => "input-removed",
         }
@@ -81,9 +84,28 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
+/// How the log is kept (rotation and keying arrive with the hash-chained writer).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub max_bytes: Option<u64>,
+    pub daily: bool,
+    pub keep_files: Option<usize>,
+    pub keep_days: Option<u32>,
+    pub key: Option<Vec<u8>>,
+}
+
+/// Where a record landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub seq: u64,
+    pub hash: String,
+    pub file: PathBuf,
+}
+
 #[derive(Serialize)]
 struct Line<'a> {
     schema: &'static str,
+    seq: u64,
     #[serde(flatten)]
     event: &'a Event,
     version: &'static str,
@@ -105,10 +127,11 @@ pub struct Log {
     path: PathBuf,
     file: File,
     host: String,
+    next_seq: u64,
 }
 
 impl Log {
-    pub fn open(path: &Path) -> Result<Log, EvidenceError> {
+    pub fn open(path: &Path, _opts: Options) -> Result<Log, EvidenceError> {
         let io = |source| EvidenceError::Io {
             path: path.to_path_buf(),
             source,
@@ -121,28 +144,60 @@ impl Log {
             .append(true)
             .open(path)
             .map_err(io)?;
+        let existing = std::fs::read(path).map_err(io)?;
+        let next_seq = existing.iter().filter(|b| **b == b'\n').count() as u64 + 1;
         Ok(Log {
             path: path.to_path_buf(),
             file,
             host: gethostname::gethostname().to_string_lossy().into_owned(),
+            next_seq,
         })
     }
 
     /// Appends one record and makes it durable before returning.
-    pub fn append(&mut self, event: &Event) -> Result<(), EvidenceError> {
+    pub fn append(&mut self, event: &Event) -> Result<Appended, EvidenceError> {
+        let mut v = self.append_batch(std::slice::from_ref(event))?;
+        v.pop().ok_or_else(|| EvidenceError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::other("nothing appended"),
+        })
+    }
+
+    /// Appends several records with one sync (group commit); none is reported before all are durable.
+    pub fn append_batch(&mut self, events: &[Event]) -> Result<Vec<Appended>, EvidenceError> {
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        for event in events {
+            let seq = self.next_seq + out.len() as u64;
+            let line = serde_json::to_vec(&Line {
+                schema: EVIDENCE_SCHEMA,
+                seq,
+                event,
+                version: env!("CARGO_PKG_VERSION"),
+                host: &self.host,
+            })
+            .map_err(|e| EvidenceError::Io {
+                path: self.path.clone(),
+                source: std::io::Error::other(e),
+            })?;
+            buf.extend_from_slice(&line);
+            buf.push(b'\n');
+            out.push(Appended {
+                seq,
+                hash: String::new(),
+                file: self.path.clone(),
+            });
+        }
+        if buf.is_empty() {
+            return Ok(out);
+        }
         let io = |source| EvidenceError::Io {
             path: self.path.clone(),
             source,
         };
-        let mut line = serde_json::to_vec(&Line {
-            schema: EVIDENCE_SCHEMA,
-            event,
-            version: env!("CARGO_PKG_VERSION"),
-            host: &self.host,
-        })
-        .map_err(|e| io(std::io::Error::other(e)))?;
-        line.push(b'\n');
-        self.file.write_all(&line).map_err(io)?;
-        self.file.sync_data().map_err(io)
+        self.file.write_all(&buf).map_err(io)?;
+        self.file.sync_data().map_err(io)?;
+        self.next_seq += out.len() as u64;
+        Ok(out)
     }
 }

@@ -347,12 +347,13 @@ impl Gen<'_> {
             .baseline()
             .min(self.d.smoke_max_rps)
             .max(1.0_f64.min(self.baseline()));
-        let first = total / 3;
+        // A short ramp keeps the stages continuous (runners interpolate between stage targets).
+        let first = (total / 6).clamp(1, total - 1);
         let stages = vec![
-            hold("smoke-warm", first, rate / 2.0),
+            ramp("smoke-ramp", first, 0.0, rate),
             hold("smoke", total - first, rate),
         ];
-        let checks = self.slo_checks("smoke", &["smoke"], &["smoke-warm", "smoke"]);
+        let checks = self.slo_checks("smoke", &["smoke"], &["smoke"]);
         let mut aborts = self.aborts(self.d.abort_latency_multiple, 10);
         aborts.retain(|a| a.metric == "error_rate");
         self.scenario(

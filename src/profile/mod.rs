@@ -10,7 +10,8 @@ use crate::diag::{self, Diagnostic};
 use crate::locate::Positions;
 use crate::textdoc::{self, Syntax};
 
-pub use schema::KNOWN_HTTP_METHODS;
+pub use read::check_service_name;
+pub use schema::{KNOWN_HTTP_METHODS, closest as closest_key};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServiceProfile {

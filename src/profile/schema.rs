@@ -56,12 +56,24 @@ pub fn unknown_keys(
 /// The known key nearest to `key` by edit distance (transpositions count once), if any is close.
 pub fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     let lower = key.to_ascii_lowercase();
+    let sorted = |s: &str| {
+        let mut c: Vec<char> = s.chars().collect();
+        c.sort_unstable();
+        c
+    };
+    // On a tie, prefer a key with the same letters (a transposition such as p59 → p95).
     known
         .iter()
-        .map(|k| (strsim::damerau_levenshtein(&lower, k), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4) && *d < k.len())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
+        .map(|k| {
+            (
+                strsim::damerau_levenshtein(&lower, k),
+                sorted(k) != sorted(&lower),
+                *k,
+            )
+        })
+        .filter(|(d, _, k)| *d <= 2.max(k.len() / 4) && *d < k.len())
+        .min_by_key(|(d, anagram_miss, _)| (*d, *anagram_miss))
+        .map(|(_, _, k)| k)
 }
 
 #[cfg(test)]

@@ -1,0 +1,345 @@
+//! The watcher daemon: filesystem events, the start-up scan and signals feed one loop that waits
+//! for files to settle, hands them to the engine in batches and commits each batch durably.
+
+pub mod engine;
+pub mod inbox;
+mod reports;
+pub mod settings;
+pub mod state;
+pub mod status;
+mod systemd;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
+use notify::{RecursiveMode, Watcher};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::Instant;
+
+use engine::{Engine, Handled};
+use inbox::Candidate;
+pub use settings::Settings;
+
+/// Locust rewrites its CSVs every second while a run is going; treat them as settled only after
+/// this long without a change, whatever closes or renames are seen.
+const LIVE_CSV_SETTLE: Duration = Duration::from_secs(3);
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    due: Instant,
+    /// Seen closed after writing or renamed into place: try at once, but do not reject on a
+    /// parse failure until the file has settled.
+    early: bool,
+}
+
+/// Files waiting to be processed, keyed by their path relative to the inbox.
+#[derive(Default)]
+struct Queue {
+    items: HashMap<PathBuf, (Candidate, Pending)>,
+}
+
+impl Queue {
+    fn schedule(&mut self, c: Candidate, due: Instant, early: bool) {
+        let key = c.rel.clone();
+        match self.items.get_mut(&key) {
+            // A later plain write pushes the deadline out; an early signal pulls it in.
+            Some((_, p)) => {
+                if early {
+                    p.due = p.due.min(due);
+                    p.early = true;
+                } else {
+                    p.due = p.due.max(due);
+                    p.early = false;
+                }
+            }
+            None => {
+                self.items.insert(key, (c, Pending { due, early }));
+            }
+        }
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        self.items.values().map(|(_, p)| p.due).min()
+    }
+
+    fn take_due(&mut self, now: Instant) -> Vec<(Candidate, Pending)> {
+        let keys: Vec<PathBuf> = self
+            .items
+            .iter()
+            .filter(|(_, (_, p))| p.due <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut out: Vec<(Candidate, Pending)> =
+            keys.iter().filter_map(|k| self.items.remove(k)).collect();
+        // Profiles in the inbox root first, then by path, so a service's profile usually
+        // arrives before its results in the same batch.
+        out.sort_by(|a, b| {
+            (a.0.folder_service.is_some(), &a.0.rel).cmp(&(b.0.folder_service.is_some(), &b.0.rel))
+        });
+        out
+    }
+}
+
+fn is_live_csv(rel: &Path) -> bool {
+    let name = rel
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.ends_with("_stats.csv") || name.ends_with("_stats_history.csv")
+}
+
+/// Runs the daemon until SIGTERM/SIGINT, or once over the inbox with `once`. Returns the exit code.
+pub fn run(s: Settings, once: bool) -> i32 {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return crate::exit::INTERNAL;
+        }
+    };
+    rt.block_on(async move {
+        match main_loop(s, once).await {
+            Ok(code) => code,
+            Err(msg) => {
+                tracing::error!("{msg}");
+                eprintln!("error: {msg}");
+                crate::exit::INTERNAL
+            }
+        }
+    })
+}
+
+fn scan_into(engine: &mut Engine, queue: &mut Queue, now: Instant) {
+    let inbox = engine.settings().inbox.clone();
+    let present = inbox::scan(&inbox);
+    for key in engine.vanished(&present) {
+        engine.remove_key(&key);
+    }
+    for c in present {
+        queue.schedule(c, now, true);
+    }
+}
+
+fn process_due(engine: &mut Engine, queue: &mut Queue, settle: Duration) -> Result<usize, String> {
+    let now = Instant::now();
+    let due = queue.take_due(now);
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let mut handled = 0;
+    for (c, p) in due {
+        if !p.early && modified_within(&engine.settings().inbox.join(&c.rel), settle) {
+            queue.schedule(c, now + settle, false);
+            continue;
+        }
+        let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
+        match engine.handle(&c, !p.early) {
+            Handled::Deferred => queue.schedule(c, now + settle, false),
+            outcome => {
+                tracing::debug!(?outcome, "handled");
+                handled += 1;
+            }
+        }
+    }
+    engine.commit(queue.items.len())?;
+    Ok(handled)
+}
+
+/// True when the file changed less than `window` ago (a writer may still be at work).
+fn modified_within(path: &Path, window: Duration) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < window)
+}
+
+async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
+    let settle = s.settle;
+    let poll = s.poll;
+    let mut engine = Engine::open(s)?;
+    // The watcher reports absolute paths; compare them with the inbox's canonical path.
+    let inbox = std::fs::canonicalize(&engine.settings().inbox)
+        .map_err(|e| format!("{}: {e}", engine.settings().inbox.display()))?;
+    let mut queue = Queue::default();
+
+    if once {
+        scan_into(&mut engine, &mut queue, Instant::now());
+        let items = queue.take_due(Instant::now() + Duration::from_secs(1));
+        for (c, _) in items {
+            engine.handle(&c, true);
+        }
+        engine.commit(0)?;
+        let c = &engine.counters;
+        eprintln!(
+            "perfassist: {} processed, {} rejected, {} with failed or inconclusive SLOs, {} removed",
+            c.processed, c.rejected, c.slo_failed, c.removed
+        );
+        return Ok(if c.rejected > 0 {
+            crate::exit::BAD_INPUT
+        } else if c.slo_failed > 0 {
+            crate::exit::SLO_FAILED
+        } else {
+            crate::exit::OK
+        });
+    }
+
+    // Start watching before the first scan, so nothing written during the scan is missed.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<notify::Result<notify::Event>>();
+    let handler = move |ev: notify::Result<notify::Event>| {
+        let _ = tx.send(ev);
+    };
+    let mut watcher: Box<dyn Watcher> = match poll {
+        Some(interval) => Box::new(
+            notify::PollWatcher::new(
+                handler,
+                notify::Config::default().with_poll_interval(interval),
+            )
+            .map_err(|e| format!("cannot start the poll watcher: {e}"))?,
+        ),
+        None => Box::new(notify::recommended_watcher(handler).map_err(|e| watch_error(&e))?),
+    };
+    watcher
+        .watch(&inbox, RecursiveMode::Recursive)
+        .map_err(|e| watch_error(&e))?;
+    tracing::info!(inbox = %inbox.display(), mode = if poll.is_some() { "poll" } else { "events" }, "watching");
+
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    // A second SIGTERM or SIGINT while shutting down ends the process at once.
+    let stopping = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&stopping));
+    }
+
+    scan_into(&mut engine, &mut queue, Instant::now());
+    process_due(&mut engine, &mut queue, settle)?;
+    engine.commit(queue.items.len())?;
+    systemd::ready(&status::one_line(
+        &engine.state,
+        &engine.counters,
+        queue.items.len(),
+    ));
+    let watchdog = systemd::watchdog_interval();
+    let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
+
+    loop {
+        let next = queue.next_due();
+        let mut rescan = false;
+        tokio::select! {
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                rescan |= on_event(ev, &inbox, &mut queue, settle);
+                while let Ok(ev) = rx.try_recv() {
+                    rescan |= on_event(ev, &inbox, &mut queue, settle);
+                }
+            }
+            _ = tokio::time::sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {
+                if process_due(&mut engine, &mut queue, settle)? > 0 {
+                    systemd::status(&status::one_line(&engine.state, &engine.counters, queue.items.len()));
+                }
+            }
+            _ = watchdog_tick.tick(), if watchdog.is_some() => systemd::watchdog(),
+            _ = hup.recv() => {
+                tracing::info!("SIGHUP: reopening the evidence log and rescanning the inbox");
+                engine.reopen_log()?;
+                rescan = true;
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+        if rescan {
+            tracing::info!("rescanning the inbox");
+            scan_into(&mut engine, &mut queue, Instant::now());
+        }
+    }
+    stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    systemd::stopping();
+    tracing::info!("stopping: flushing evidence and state");
+    engine.commit(queue.items.len())?;
+    drop(watcher);
+    Ok(crate::exit::OK)
+}
+
+fn watch_error(e: &notify::Error) -> String {
+    match &e.kind {
+        notify::ErrorKind::MaxFilesWatch => {
+            "the inotify watch limit is reached: raise fs.inotify.max_user_watches (sysctl) or use --poll".into()
+        }
+        _ => format!("cannot watch the inbox: {e}"),
+    }
+}
+
+/// Turns one watcher event into queue entries. Returns true when a full rescan is needed
+/// (the kernel dropped events, or the watcher says so).
+fn on_event(
+    ev: notify::Result<notify::Event>,
+    inbox: &Path,
+    queue: &mut Queue,
+    settle: Duration,
+) -> bool {
+    let ev = match ev {
+        Ok(ev) => ev,
+        Err(e) => {
+            tracing::warn!(error = %e, "watcher error; rescanning");
+            return true;
+        }
+    };
+    tracing::debug!(kind = ?ev.kind, paths = ?ev.paths, "event");
+    // Checked per event and before the paths: an overflow event carries no paths at all.
+    if ev.need_rescan() {
+        return true;
+    }
+    let now = Instant::now();
+    let early = matches!(
+        ev.kind,
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+            | EventKind::Remove(_)
+            | EventKind::Modify(ModifyKind::Name(RenameMode::From))
+    );
+    if matches!(
+        ev.kind,
+        EventKind::Access(
+            AccessKind::Open(_) | AccessKind::Read | AccessKind::Close(AccessMode::Read)
+        )
+    ) {
+        return false;
+    }
+    // For a rename within the inbox both paths matter: one disappears, one appears.
+    for path in &ev.paths {
+        if path.is_dir() {
+            // A folder created or moved in: its files are complete if it was moved, so look now.
+            for c in inbox::scan(inbox)
+                .into_iter()
+                .filter(|c| inbox.join(&c.rel).starts_with(path))
+            {
+                queue.schedule(c, now + settle, false);
+            }
+            continue;
+        }
+        let Ok(c) = inbox::classify(inbox, path) else {
+            continue;
+        };
+        let live = is_live_csv(&c.rel);
+        if early && !live {
+            queue.schedule(c, now, true);
+        } else {
+            let wait = if live {
+                settle.max(LIVE_CSV_SETTLE)
+            } else {
+                settle
+            };
+            queue.schedule(c, now + wait, false);
+        }
+    }
+    false
+}

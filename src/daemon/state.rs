@@ -1,0 +1,151 @@
+//! What the daemon has processed, persisted so a restart redoes exactly what changed while it
+//! was down. Saved atomically; the evidence log is the journal between saves (see `replay`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const STATE_VERSION: u32 = 1;
+const FILE_NAME: &str = "perfassist-state.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    Profile,
+    Results,
+    /// A file read together with another one (Locust's history and failures CSVs).
+    Companion,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Done,
+    /// A results file whose service has no profile yet.
+    Waiting,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub sha256: String,
+    pub kind: Kind,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// For results: the run name used under `outbox/<service>/runs/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+    /// For rejected inputs: the first error, for the status report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For judged results: the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    /// Sequence number of the last evidence record reflected in this state.
+    pub evidence_seq: u64,
+    /// Keyed by the path relative to the inbox, with `/` separators.
+    pub inputs: BTreeMap<String, Entry>,
+}
+
+pub fn key(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+pub fn path(state_dir: &Path) -> PathBuf {
+    state_dir.join(FILE_NAME)
+}
+
+impl State {
+    /// Loads the saved state; a missing file is a fresh start. A damaged file is an error the
+    /// operator must see (silently starting over would redo every input).
+    pub fn load(state_dir: &Path) -> Result<State, String> {
+        let p = path(state_dir);
+        match std::fs::read(&p) {
+            Ok(bytes) => {
+                let s: State = serde_json::from_slice(&bytes).map_err(|e| {
+                    format!(
+                        "{}: damaged state file ({e}); move it aside to rebuild from the inbox",
+                        p.display()
+                    )
+                })?;
+                if s.version != STATE_VERSION {
+                    return Err(format!(
+                        "{}: state version {} is not supported (expected {STATE_VERSION})",
+                        p.display(),
+                        s.version
+                    ));
+                }
+                Ok(s)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State {
+                version: STATE_VERSION,
+                ..Default::default()
+            }),
+            Err(e) => Err(format!("{}: {e}", p.display())),
+        }
+    }
+
+    pub fn save(&self, state_dir: &Path) -> std::io::Result<()> {
+        let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
+        crate::output::write_atomic(&path(state_dir), &bytes)
+    }
+}
+
+/// One input the evidence log says was handled, for replay after a crash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub seq: u64,
+    pub input: String,
+    pub sha256: String,
+    pub outcome: String,
+}
+
+/// Reads evidence records newer than `after_seq` from the log files in `evidence_dir`, oldest
+/// first. A crash between appending evidence and saving the state leaves exactly these, and
+/// replaying them keeps a restart from recording the same input twice.
+pub fn replay(evidence_dir: &Path, after_seq: u64) -> Vec<Recorded> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(evidence_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let seq = v["seq"].as_u64().unwrap_or(0);
+            if seq <= after_seq {
+                continue;
+            }
+            let outcome = v["outcome"].as_str().unwrap_or_default().to_string();
+            if let Some(first) = v["inputs"].as_array().and_then(|a| a.first()) {
+                out.push(Recorded {
+                    seq,
+                    input: first["path"].as_str().unwrap_or_default().to_string(),
+                    sha256: first["sha256"].as_str().unwrap_or_default().to_string(),
+                    outcome,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|r| r.seq);
+    out
+}

@@ -1,0 +1,173 @@
+//! The status file (`outbox/status.json`) and the `perfassist status` report built from it: what
+//! was processed, what waits for its profile, what was rejected and why.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use super::engine::Counters;
+use super::settings::Settings;
+use super::state::{State, Status};
+
+pub const STATUS_SCHEMA: &str = "perfassist.status/v1";
+pub const FILE_NAME: &str = "status.json";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub updated: String,
+    pub pid: u32,
+    pub inbox: String,
+    pub queue_depth: usize,
+    pub processed_total: usize,
+    pub this_run: RunCounts,
+    pub services: Vec<ServiceStatus>,
+    pub waiting: Vec<Item>,
+    pub rejected: Vec<Item>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RunCounts {
+    pub processed: u64,
+    pub rejected: u64,
+    pub slo_failed: u64,
+    pub removed: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    pub service: String,
+    pub runs: usize,
+    pub failing_runs: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Item {
+    pub input: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+pub fn build(s: &Settings, state: &State, c: &Counters, queue_depth: usize) -> Report {
+    let mut services: std::collections::BTreeMap<String, ServiceStatus> = Default::default();
+    let mut waiting = Vec::new();
+    let mut rejected = Vec::new();
+    let mut processed_total = 0;
+    for (k, e) in &state.inputs {
+        match e.status {
+            Status::Done => {
+                processed_total += 1;
+                if let Some(svc) = &e.service {
+                    let entry = services.entry(svc.clone()).or_insert(ServiceStatus {
+                        service: svc.clone(),
+                        runs: 0,
+                        failing_runs: 0,
+                    });
+                    if let Some(v) = &e.verdict {
+                        entry.runs += 1;
+                        if v == "fail" || v == "inconclusive" {
+                            entry.failing_runs += 1;
+                        }
+                    }
+                }
+            }
+            Status::Waiting => waiting.push(Item {
+                input: k.clone(),
+                service: e.service.clone(),
+                reason: Some(format!(
+                    "waiting for the profile of {}",
+                    e.service.as_deref().unwrap_or("its service")
+                )),
+            }),
+            Status::Rejected => rejected.push(Item {
+                input: k.clone(),
+                service: e.service.clone(),
+                reason: e.error.clone(),
+            }),
+        }
+    }
+    Report {
+        schema: STATUS_SCHEMA.into(),
+        updated: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        pid: std::process::id(),
+        inbox: s.inbox.display().to_string(),
+        queue_depth,
+        processed_total,
+        this_run: RunCounts {
+            processed: c.processed,
+            rejected: c.rejected,
+            slo_failed: c.slo_failed,
+            removed: c.removed,
+        },
+        services: services.into_values().collect(),
+        waiting,
+        rejected,
+    }
+}
+
+pub fn write(s: &Settings, state: &State, c: &Counters, queue_depth: usize) -> std::io::Result<()> {
+    let r = build(s, state, c, queue_depth);
+    crate::output::write_atomic(
+        &s.outbox.join(FILE_NAME),
+        crate::render::json(&r).as_bytes(),
+    )
+}
+
+/// One line for systemd's STATUS=.
+pub fn one_line(state: &State, c: &Counters, queue_depth: usize) -> String {
+    let waiting = state
+        .inputs
+        .values()
+        .filter(|e| e.status == Status::Waiting)
+        .count();
+    let rejected = state
+        .inputs
+        .values()
+        .filter(|e| e.status == Status::Rejected)
+        .count();
+    format!(
+        "{} processed this run, {waiting} waiting, {rejected} rejected, queue {queue_depth}",
+        c.processed
+    )
+}
+
+/// Reads the status file and renders it for people.
+pub fn render_text(outbox: &Path) -> Result<String, String> {
+    let p = outbox.join(FILE_NAME);
+    let bytes = std::fs::read(&p).map_err(|e| {
+        format!(
+            "{}: {e} (has the daemon run with this outbox?)",
+            p.display()
+        )
+    })?;
+    let r: Report = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{}: not a status file: {e}", p.display()))?;
+    let mut s = format!(
+        "perfassist status (updated {}, pid {}, inbox {})\n  processed: {} inputs; queue: {}\n",
+        r.updated, r.pid, r.inbox, r.processed_total, r.queue_depth
+    );
+    for svc in &r.services {
+        s.push_str(&format!(
+            "  service {}: {} run(s), {} failing\n",
+            svc.service, svc.runs, svc.failing_runs
+        ));
+    }
+    s.push_str(&format!("  waiting: {}\n", r.waiting.len()));
+    for w in &r.waiting {
+        s.push_str(&format!(
+            "    {} ({})\n",
+            w.input,
+            w.reason.as_deref().unwrap_or("")
+        ));
+    }
+    s.push_str(&format!("  rejected: {}\n", r.rejected.len()));
+    for w in &r.rejected {
+        s.push_str(&format!(
+            "    {}: {}\n",
+            w.input,
+            w.reason.as_deref().unwrap_or("")
+        ));
+    }
+    Ok(s)
+}

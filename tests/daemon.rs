@@ -1,0 +1,556 @@
+//! The daemon as an operator runs it: the real binary on temporary folders, files dropped the
+//! ways writers really write them, signals, restarts and bad input.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[test]
+fn dropped_profile_gets_a_plan_and_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    drop_file(
+        &d.inbox(),
+        "checkout.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    let plan = d.outbox().join("checkout-api/plan.json");
+    assert!(wait_until(WAIT, || plan.exists()));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&plan).unwrap()).unwrap();
+    assert_eq!(v["schema"], "perfassist.plan/v1");
+    assert!(d.outbox().join("checkout-api/plan.md").exists());
+    assert_eq!(d.stop(), Some(0));
+    let ev = evidence(dir.path());
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["outcome"], "plan-generated");
+    assert_eq!(ev[0]["inputs"][0]["path"], "inbox/checkout.yaml");
+}
+
+#[test]
+fn rename_is_handled_at_once_without_waiting_to_settle() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &["--settle", "20s"]);
+    drop_file(
+        &d.inbox(),
+        "checkout.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    assert!(wait_until(Duration::from_secs(5), || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+}
+
+#[test]
+fn slow_chunked_write_is_judged_only_when_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &["--settle", "700ms"]);
+    drop_file(
+        &d.inbox(),
+        "checkout.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+    let full = std::fs::read(fixture("metrics-failing.json")).unwrap();
+    let path = d.inbox().join("checkout-api/run.json");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&path).unwrap();
+        for chunk in full.chunks(full.len() / 4 + 1) {
+            f.write_all(chunk).unwrap();
+            f.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+    let out = d.outbox().join("checkout-api/runs/run.json");
+    assert!(wait_until(WAIT, || out.exists()));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(!d.outbox().join("checkout-api/runs/run.error.json").exists());
+    let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(a["verdict"], "fail");
+    assert_eq!(d.stop(), Some(0));
+    let runs: Vec<_> = evidence(dir.path())
+        .into_iter()
+        .filter(|e| e["inputs"][0]["path"] == "inbox/checkout-api/run.json")
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0]["outcome"], "issues-detected");
+}
+
+#[test]
+fn results_wait_for_their_profile_then_are_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    drop_file(
+        &d.inbox().join("checkout-api"),
+        "run_summary.csv",
+        &std::fs::read(fixture("metrics-passing.csv")).unwrap(),
+    );
+    assert!(wait_until(WAIT, || {
+        let s = std::fs::read_to_string(d.outbox().join("status.json")).unwrap_or_default();
+        s.contains("waiting for the profile of checkout-api")
+    }));
+    let status = std::process::Command::new(BIN)
+        .args(["status"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("waiting: 1"));
+    drop_file(
+        &d.inbox().join("checkout-api"),
+        "profile.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    let out = d.outbox().join("checkout-api/runs/run_summary.json");
+    assert!(wait_until(WAIT, || out.exists()));
+    let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(a["verdict"], "pass");
+}
+
+#[test]
+fn bad_file_gets_an_error_report_the_daemon_goes_on_and_a_fix_clears_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    let bad = std::fs::read_to_string(fixture("invalid-profiles/many-problems.yaml")).unwrap();
+    drop_file(
+        &d.inbox().join("checkout-api"),
+        "profile.yaml",
+        bad.as_bytes(),
+    );
+    let err_json = d.outbox().join("checkout-api/plan.error.json");
+    assert!(wait_until(WAIT, || err_json.exists()));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&err_json).unwrap()).unwrap();
+    let first = &report["diagnostics"][0];
+    assert_eq!(first["field"], "traffic.peak_rps");
+    assert_eq!(first["line"], 5);
+    assert!(
+        std::fs::read_to_string(d.outbox().join("checkout-api/plan.error.md"))
+            .unwrap()
+            .contains("line 5")
+    );
+    // Another service is still served.
+    drop_file(&d.inbox(), "orders.yaml", profile_yaml("orders").as_bytes());
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("orders/plan.json")
+        .exists()));
+    // The fix clears the report.
+    drop_file(
+        &d.inbox().join("checkout-api"),
+        "profile.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+    assert!(wait_until(WAIT, || !err_json.exists()));
+    assert_eq!(d.stop(), Some(0));
+    let outcomes: Vec<String> = evidence(dir.path())
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["input-rejected", "plan-generated", "plan-generated"]
+    );
+}
+
+#[test]
+fn touch_without_change_produces_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    let body = profile_yaml("checkout-api");
+    drop_file(&d.inbox(), "checkout.yaml", body.as_bytes());
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+    std::thread::sleep(Duration::from_millis(300));
+    drop_file(&d.inbox(), "checkout.yaml", body.as_bytes());
+    std::fs::write(d.inbox().join("checkout.yaml"), body.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(d.stop(), Some(0));
+    assert_eq!(evidence(dir.path()).len(), 1);
+}
+
+#[test]
+fn deleted_input_is_recorded_and_its_outputs_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    drop_file(
+        &d.inbox(),
+        "checkout.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+    std::fs::remove_file(d.inbox().join("checkout.yaml")).unwrap();
+    assert!(wait_until(WAIT, || evidence(dir.path())
+        .iter()
+        .any(|e| e["outcome"] == "input-removed")));
+    assert!(d.outbox().join("checkout-api/plan.json").exists());
+}
+
+#[test]
+fn many_files_at_once_each_processed_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    let n = 2000;
+    let staging = dir.path().join("staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    for i in 0..n {
+        std::fs::write(
+            staging.join(format!("svc-{i}.yaml")),
+            profile_yaml(&format!("svc-{i}")),
+        )
+        .unwrap();
+    }
+    for i in 0..n {
+        std::fs::rename(
+            staging.join(format!("svc-{i}.yaml")),
+            d.inbox().join(format!("svc-{i}.yaml")),
+        )
+        .unwrap();
+    }
+    assert!(wait_until(Duration::from_secs(60), || evidence(dir.path())
+        .len()
+        >= n));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.stop(), Some(0));
+    let ev = evidence(dir.path());
+    assert_eq!(ev.len(), n);
+    let inputs: std::collections::BTreeSet<_> = ev
+        .iter()
+        .map(|e| e["inputs"][0]["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(inputs.len(), n);
+    for i in (0..n).step_by(97) {
+        let p = dir.path().join(format!("outbox/svc-{i}/plan.json"));
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(p).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn kill_9_mid_burst_then_restart_loses_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    let n = 600;
+    for i in 0..n {
+        drop_file(
+            &d.inbox(),
+            &format!("svc-{i}.yaml"),
+            profile_yaml(&format!("svc-{i}")).as_bytes(),
+        );
+        if i == n / 3 {
+            // Let part of the burst be processed, then pull the plug.
+            wait_until(WAIT, || evidence(dir.path()).len() > 10);
+        }
+    }
+    d.kill9();
+    let before = evidence(dir.path()).len();
+    assert!(
+        before < n,
+        "the kill came too late to test anything ({before} of {n} done)"
+    );
+    let d = Daemon::start(dir.path(), &[]);
+    assert!(wait_until(Duration::from_secs(60), || evidence(dir.path())
+        .len()
+        >= n));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.stop(), Some(0));
+    let ev = evidence(dir.path());
+    let inputs: std::collections::BTreeSet<_> = ev
+        .iter()
+        .map(|e| e["inputs"][0]["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(inputs.len(), n);
+    assert_eq!(ev.len(), n, "duplicated evidence records");
+    for i in 0..n {
+        let p = dir.path().join(format!("outbox/svc-{i}/plan.json"));
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!(v["service"], format!("svc-{i}"));
+    }
+    let leftovers: Vec<_> = walk(&dir.path().join("outbox"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(
+        leftovers.is_empty()
+            || leftovers
+                .iter()
+                .all(|p| p.file_name().unwrap().to_string_lossy().starts_with('.')),
+        "{leftovers:?}"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn restart_processes_exactly_what_changed_while_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    drop_file(&d.inbox(), "a.yaml", profile_yaml("a").as_bytes());
+    drop_file(&d.inbox(), "b.yaml", profile_yaml("b").as_bytes());
+    assert!(wait_until(WAIT, || evidence(dir.path()).len() == 2));
+    assert_eq!(d.stop(), Some(0));
+    // While down: one new, one changed, one untouched, one deleted.
+    std::fs::write(dir.path().join("inbox/c.yaml"), profile_yaml("c")).unwrap();
+    std::fs::write(
+        dir.path().join("inbox/a.yaml"),
+        profile_yaml("a").replace("peak_rps: 200", "peak_rps: 250"),
+    )
+    .unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    assert!(wait_until(WAIT, || evidence(dir.path()).len() == 4));
+    std::fs::remove_file(dir.path().join("inbox/b.yaml")).unwrap();
+    assert!(wait_until(WAIT, || evidence(dir.path()).len() == 5));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.stop(), Some(0));
+    let ev = evidence(dir.path());
+    let tail: Vec<(String, String)> = ev[2..]
+        .iter()
+        .map(|e| {
+            (
+                e["inputs"][0]["path"].as_str().unwrap().to_string(),
+                e["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        tail.contains(&("inbox/a.yaml".into(), "plan-generated".into())),
+        "{tail:?}"
+    );
+    assert!(
+        tail.contains(&("inbox/c.yaml".into(), "plan-generated".into())),
+        "{tail:?}"
+    );
+    assert!(
+        tail.contains(&("inbox/b.yaml".into(), "input-removed".into())),
+        "{tail:?}"
+    );
+    assert_eq!(ev.len(), 5);
+}
+
+#[test]
+fn poll_mode_picks_up_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &["--poll", "200ms"]);
+    std::fs::create_dir_all(d.inbox()).unwrap();
+    std::fs::write(
+        d.inbox().join("checkout.yaml"),
+        profile_yaml("checkout-api"),
+    )
+    .unwrap();
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+}
+
+#[test]
+fn sigterm_exits_0_with_evidence_flushed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    drop_file(
+        &d.inbox(),
+        "checkout.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+    assert_eq!(d.stop(), Some(0));
+    assert_eq!(evidence(dir.path()).len(), 1);
+    let state = std::fs::read_to_string(dir.path().join("state/perfassist-state.json")).unwrap();
+    assert!(state.contains("checkout.yaml"));
+}
+
+#[test]
+fn ready_is_sent_to_notify_socket_after_first_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
+    std::fs::write(
+        dir.path().join("inbox/checkout.yaml"),
+        profile_yaml("checkout-api"),
+    )
+    .unwrap();
+    let sock_path = dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let d = Daemon::start_with_env(
+        dir.path(),
+        &[],
+        &[("NOTIFY_SOCKET", sock_path.to_str().unwrap())],
+    );
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).unwrap();
+    let msg = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(msg.contains("READY=1"), "{msg}");
+    assert!(msg.contains("STATUS="), "{msg}");
+    // The first scan was complete before READY: the plan is already there.
+    assert!(d.outbox().join("checkout-api/plan.json").exists());
+    assert_eq!(d.stop(), Some(0));
+}
+
+#[test]
+fn path_tricks_write_nothing_outside_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("secret.json"),
+        std::fs::read(fixture("metrics-passing.json")).unwrap(),
+    )
+    .unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    drop_file(
+        &d.inbox(),
+        "evil.yaml",
+        profile_yaml("../../escape").as_bytes(),
+    );
+    drop_file(
+        &d.inbox(),
+        "evil2.yaml",
+        profile_yaml("/tmp/abs").as_bytes(),
+    );
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.json"),
+        d.inbox().join("link.json"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.inbox().join("checkout-api")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.json"),
+        d.inbox().join("checkout-api/link.json"),
+    )
+    .unwrap();
+    assert!(wait_until(WAIT, || evidence(dir.path())
+        .iter()
+        .filter(|e| e["outcome"] == "input-rejected")
+        .count()
+        == 4));
+    assert_eq!(d.stop(), Some(0));
+    let mut top: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    top.sort();
+    assert_eq!(top, ["evidence", "inbox", "outbox", "state"]);
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1);
+    let rejected = std::fs::read_to_string(dir.path().join("outbox/status.json")).unwrap();
+    assert!(rejected.contains("outside the inbox"), "{rejected}");
+    assert!(!std::path::Path::new("/tmp/abs").exists());
+}
+
+#[test]
+fn oversized_input_is_rejected_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &["--max-input-bytes", "100"]);
+    drop_file(
+        &d.inbox(),
+        "checkout.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    assert!(wait_until(WAIT, || evidence(dir.path())
+        .iter()
+        .any(|e| e["outcome"] == "input-rejected")));
+    let ev = evidence(dir.path());
+    assert!(ev[0]["detail"].as_str().unwrap().contains("size limit"));
+}
+
+#[test]
+fn once_exit_codes_say_what_happened() {
+    let run = |files: &[(&str, Vec<u8>)]| {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, body) in files {
+            let p = dir.path().join("inbox").join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        }
+        let o = std::process::Command::new(BIN)
+            .args(["watch", "--once"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (o.status.code(), dir)
+    };
+    let profile = profile_yaml("checkout-api").into_bytes();
+    let (ok, dir) = run(&[
+        ("checkout.yaml", profile.clone()),
+        (
+            "checkout-api/r.json",
+            std::fs::read(fixture("metrics-passing.json")).unwrap(),
+        ),
+    ]);
+    assert_eq!(ok, Some(0));
+    assert!(dir.path().join("outbox/checkout-api/runs/r.json").exists());
+    let (failed, _) = run(&[
+        ("checkout.yaml", profile.clone()),
+        (
+            "checkout-api/r.json",
+            std::fs::read(fixture("metrics-failing.json")).unwrap(),
+        ),
+    ]);
+    assert_eq!(failed, Some(1));
+    let (rejected, _) = run(&[
+        ("checkout.yaml", profile),
+        ("checkout-api/r.json", b"{\"p95_ms\": -1}".to_vec()),
+    ]);
+    assert_eq!(rejected, Some(2));
+}
+
+#[test]
+fn settings_come_from_env_and_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cfg.yaml"), "inbox: drop\noutbox: out\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("drop")).unwrap();
+    std::fs::write(
+        dir.path().join("drop/checkout.yaml"),
+        profile_yaml("checkout-api"),
+    )
+    .unwrap();
+    let o = std::process::Command::new(BIN)
+        .args(["watch", "--once", "--config", "cfg.yaml"])
+        .env("PERFASSIST_OUTBOX", "env-out")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(dir.path().join("env-out/checkout-api/plan.json").exists());
+    assert!(!dir.path().join("out").exists());
+    let bad = std::process::Command::new(BIN)
+        .args(["watch", "--once", "--settle", "whenever"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("settle"));
+}
