@@ -45,6 +45,10 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        # Runners drop keep-alive connections when they stop; that is not a server fault.
+        pass
+
 
 if __name__ == "__main__":
     server = Server(("127.0.0.1", 0), Handler)
