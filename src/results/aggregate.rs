@@ -1,7 +1,9 @@
 //! Streaming aggregation of raw samples (one line per request) into HDR histograms: overall, per
 //! endpoint and per time bucket, in memory bounded by caps on endpoints and buckets.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 use hdrhistogram::Histogram;
 
@@ -77,7 +79,8 @@ fn new_hist(sigfig: u8) -> Histogram<u64> {
 }
 
 fn to_units(ms: f64, per_ms: f64) -> u64 {
-    (ms.clamp(0.0, MAX_MS) * per_ms).round() as u64
+    // Adding a half and truncating rounds these non-negative values without a libm call.
+    (ms.clamp(0.0, MAX_MS) * per_ms + 0.5) as u64
 }
 
 /// Counts and latency distribution of one group of samples.
@@ -93,7 +96,8 @@ struct Acc {
     min_ms: f64,
     max_ms: f64,
     hist: Histogram<u64>,
-    codes: HashMap<String, u64>,
+    /// Few distinct codes per run: a short list beats hashing every sample.
+    codes: Vec<(String, u64)>,
     first_start: f64,
     last_end: f64,
     per_ms: f64,
@@ -112,7 +116,7 @@ impl Acc {
             min_ms: f64::INFINITY,
             max_ms: f64::NEG_INFINITY,
             hist: new_hist(sigfig),
-            codes: HashMap::new(),
+            codes: Vec::new(),
             first_start: f64::INFINITY,
             last_end: f64::NEG_INFINITY,
         }
@@ -135,12 +139,14 @@ impl Acc {
             self.last_end = self.last_end.max(start + s.elapsed_ms);
         }
         if let Some(code) = s.status.filter(|c| !c.is_empty()) {
-            if let Some(n) = self.codes.get_mut(code) {
+            if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| c == code) {
                 *n += 1;
             } else if self.codes.len() < max_codes {
-                self.codes.insert(code.to_string(), 1);
+                self.codes.push((code.to_string(), 1));
+            } else if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| c == "other") {
+                *n += 1;
             } else {
-                *self.codes.entry("other".to_string()).or_insert(0) += 1;
+                self.codes.push(("other".to_string(), 1));
             }
         }
     }
@@ -261,7 +267,7 @@ impl Aggregator {
             limits,
             per_ms,
             overall: Acc::new(SIGFIG, per_ms),
-            index: HashMap::new(),
+            index: HashMap::default(),
             endpoints: Vec::new(),
             dropped_endpoint_samples: 0,
             origin_ms: None,

@@ -5,9 +5,9 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use chrono::NaiveDateTime;
-use csv::ByteRecord;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
+use super::records::Records;
 use super::sniff::jtl_header_delimiter;
 use super::stream::{Problems, io_error};
 use super::{ResultsError, RunResults};
@@ -221,6 +221,14 @@ fn parse_number(cell: &[u8]) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
+/// Text of a cell; only invalid UTF-8 pays for a lossy copy.
+fn text(cell: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(cell) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(cell),
+    }
+}
+
 fn show_cell(cell: &[u8]) -> String {
     let s = String::from_utf8_lossy(cell);
     let s: String = s.chars().take(40).collect();
@@ -233,40 +241,25 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
     let first_line = head.split(|&c| c == b'\n').next().unwrap_or(&[]);
     let header_delim = jtl_header_delimiter(first_line);
     let delimiter = header_delim.unwrap_or(b',');
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .buffer_capacity(1 << 16)
-        .from_reader(input);
-    let mut rec = ByteRecord::new();
-    let csv_err = |e: csv::Error| {
-        let line = e.position().map(|p| p.line() as usize);
-        match e.kind() {
-            csv::ErrorKind::Io(io) => io_error(name, line, io),
-            _ => ResultsError::one(
-                name,
-                Diagnostic::error("", format!("not valid CSV: {e}")).at(line, None),
-            ),
-        }
+    let mut rec = Records::new(input, delimiter);
+    let next = |rec: &mut Records<R>| {
+        rec.next_record()
+            .map_err(|e| io_error(name, Some(rec.start_line), &e))
     };
-    let mut pending_first: Option<ByteRecord> = None;
+    if !next(&mut rec)? {
+        return Err(problems.fail(
+            Diagnostic::error("", "the file is empty")
+                .hint("was the run interrupted before it wrote its results?"),
+        ));
+    }
+    // Without a header, the first record is data and is read again below.
+    let mut first_is_data = false;
     let cols = if header_delim.is_some() {
-        if !rdr.read_byte_record(&mut rec).map_err(csv_err)? {
-            return Err(problems.fail(Diagnostic::error("", "the file is empty")));
-        }
-        let names = rec
-            .iter()
-            .map(|c| String::from_utf8_lossy(c).trim().to_string())
+        let names = (0..rec.len())
+            .map(|i| String::from_utf8_lossy(rec.cell(i)).trim().to_string())
             .collect();
         Columns::from_names(names).map_err(|d| problems_fail(name, *d))?
     } else {
-        if !rdr.read_byte_record(&mut rec).map_err(csv_err)? {
-            return Err(problems.fail(
-                Diagnostic::error("", "the file is empty")
-                    .hint("was the run interrupted before it wrote its results?"),
-            ));
-        }
         let Some((_, names)) = LAYOUTS.iter().find(|(_, l)| l.len() == rec.len()) else {
             let counts: Vec<String> = LAYOUTS
                 .iter()
@@ -288,7 +281,7 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
                 ),
             ));
         };
-        pending_first = Some(rec.clone());
+        first_is_data = true;
         Columns::from_names(names.iter().map(|s| s.to_string()).collect())
             .map_err(|d| problems_fail(name, *d))?
     };
@@ -313,47 +306,45 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
 
     let mut agg = Aggregator::new(Limits::default(), Resolution::Millis);
     let mut ts = Timestamps { format: None };
-    // A short row is an error unless it is the last one: a run killed mid-write leaves a cut line.
-    let mut short: Option<(usize, usize)> = None;
+    // One cell more than the last column used, so a short row is still told apart.
+    rec.set_limit(cols.needed + 1);
     loop {
-        let row = if let Some(first) = pending_first.take() {
-            first
-        } else {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(true) => std::mem::take(&mut rec),
-                Ok(false) => break,
-                Err(e) => return Err(csv_err(e)),
-            }
-        };
-        if let Some((line, cells)) = short.take() {
-            let stop = problems.error(short_row(&cols, line, cells));
-            if stop {
-                break;
-            }
-        }
-        let line = row.position().map_or(1, |p| p.line() as usize);
-        if row.len() == 1 && row.get(0).is_some_and(<[u8]>::is_empty) {
-            rec = row;
-            continue;
-        }
-        if row.len() < cols.needed {
-            short = Some((line, row.len()));
-            rec = row;
-            continue;
-        }
-        if let Some(stop) = add_row(&row, line, &cols, &mut ts, &mut agg, &mut problems)
-            && stop
-        {
+        if !first_is_data && !next(&mut rec)? {
             break;
         }
-        rec = row;
-    }
-    if let Some((line, cells)) = short {
-        problems.notes.push(format!(
-            "line {line} is incomplete ({cells} of {} cells) and was skipped: was the file still \
-             being written?",
-            cols.names.len()
-        ));
+        first_is_data = false;
+        let line = rec.start_line;
+        // The last record of a file cut mid-write (no newline at its end) is skipped, with a
+        // note, when it is short or does not parse: the rest of the run is still worth reading.
+        if rec.len() < cols.needed {
+            if !rec.complete {
+                problems.notes.push(format!(
+                    "line {line} is incomplete ({} of {} cells) and was skipped: was the file \
+                     still being written?",
+                    rec.len(),
+                    cols.names.len()
+                ));
+                break;
+            }
+            if problems.error(short_row(&cols, line, rec.len())) {
+                break;
+            }
+            continue;
+        }
+        match row_sample(&rec, line, &cols, &mut ts) {
+            Ok(checked) => add_row(&rec, &cols, checked, &mut agg),
+            Err(_) if !rec.complete => {
+                problems.notes.push(format!(
+                    "line {line} is incomplete and was skipped: was the file still being written?"
+                ));
+                break;
+            }
+            Err(d) => {
+                if problems.error(*d) {
+                    break;
+                }
+            }
+        }
     }
     if agg.count() == 0 && !problems.has_errors() {
         return Err(problems.fail(
@@ -380,63 +371,103 @@ fn short_row(cols: &Columns, line: usize, cells: usize) -> Diagnostic {
     .hint("every row needs a cell for each column; is the delimiter right?")
 }
 
-/// Adds one data row; `Some(true)` when the reader should stop after too many errors.
-fn add_row(
-    row: &ByteRecord,
+fn bad_cell<R: BufRead>(
+    rec: &Records<R>,
+    cols: &Columns,
+    line: usize,
+    i: usize,
+    expected: &str,
+) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(cols.names[i].clone(), format!("expected {expected}"))
+            .value(show_cell(rec.cell(i)))
+            .at(Some(line), Some(i + 1)),
+    )
+}
+
+/// The cells every sample needs, parsed once.
+struct Checked {
+    elapsed: f64,
+    start_ms: Option<f64>,
+    success: Option<bool>,
+}
+
+/// Parses the cells a sample needs; the error names the line, column and what was expected.
+fn row_sample<R: BufRead>(
+    rec: &Records<R>,
     line: usize,
     cols: &Columns,
     ts: &mut Timestamps,
-    agg: &mut Aggregator,
-    problems: &mut Problems,
-) -> Option<bool> {
-    let cell = |i: usize| row.get(i).unwrap_or(&[]);
-    let bad = |i: usize, expected: &str| {
-        Diagnostic::error(cols.names[i].clone(), format!("expected {expected}"))
-            .value(show_cell(cell(i)))
-            .at(Some(line), Some(i + 1))
-    };
-    let Some(elapsed) = parse_number(cell(cols.elapsed)).filter(|v| *v >= 0.0) else {
-        return Some(problems.error(bad(cols.elapsed, "a whole number of milliseconds")));
+) -> Result<Checked, Box<Diagnostic>> {
+    let Some(elapsed) = parse_number(rec.cell(cols.elapsed)).filter(|v| *v >= 0.0) else {
+        return Err(bad_cell(
+            rec,
+            cols,
+            line,
+            cols.elapsed,
+            "a whole number of milliseconds",
+        ));
     };
     let start_ms = match cols.timestamp {
-        Some(i) => match ts.parse(cell(i)) {
+        Some(i) => match ts.parse(rec.cell(i)) {
             Some(t) => Some(t),
             None => {
-                return Some(problems.error(bad(
+                return Err(bad_cell(
+                    rec,
+                    cols,
+                    line,
                     i,
                     "milliseconds since the epoch or a date like 2024/05/01 12:00:00.000",
-                )));
+                ));
             }
         },
         None => None,
     };
-    let status = cols.code.map(|i| String::from_utf8_lossy(cell(i)));
     let success = match cols.success {
-        Some(i) => match cell(i) {
-            b"true" | b"TRUE" | b"True" => Some(true),
-            b"false" | b"FALSE" | b"False" => Some(false),
-            _ => return Some(problems.error(bad(i, "true or false"))),
+        Some(i) => match parse_bool(rec.cell(i)) {
+            Some(b) => Some(b),
+            None => return Err(bad_cell(rec, cols, line, i, "true or false")),
         },
-        None => status
-            .as_deref()
-            .map(|c| c.starts_with('2') || c.starts_with('3')),
+        None => None,
     };
-    let users = cols.threads.and_then(|i| parse_number(cell(i)));
-    let label: Option<Cow<str>> = cols.label.map(|i| String::from_utf8_lossy(cell(i)));
+    Ok(Checked {
+        elapsed,
+        start_ms,
+        success,
+    })
+}
+
+fn parse_bool(cell: &[u8]) -> Option<bool> {
+    match cell {
+        b"true" | b"TRUE" | b"True" => Some(true),
+        b"false" | b"FALSE" | b"False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Adds one checked data row.
+fn add_row<R: BufRead>(rec: &Records<R>, cols: &Columns, checked: Checked, agg: &mut Aggregator) {
+    let status = cols.code.map(|i| text(rec.cell(i)));
+    let success = checked.success.or_else(|| {
+        status
+            .as_deref()
+            .map(|c| c.starts_with('2') || c.starts_with('3'))
+    });
+    let users = cols.threads.and_then(|i| parse_number(rec.cell(i)));
+    let label: Option<Cow<str>> = cols.label.map(|i| text(rec.cell(i)));
     let method: Option<Cow<str>> = cols
         .method
-        .map(|i| String::from_utf8_lossy(cell(i)))
+        .map(|i| text(rec.cell(i)))
         .filter(|m| !m.is_empty());
     agg.add(&Sample {
-        start_ms,
-        elapsed_ms: elapsed,
+        start_ms: checked.start_ms,
+        elapsed_ms: checked.elapsed,
         name: label.as_deref(),
         method: method.as_deref(),
         success,
         status: status.as_deref(),
         users,
     });
-    None
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod jtl_csv;
 mod jtl_xml;
 mod k6_ndjson;
 mod locust;
+mod records;
 mod sniff;
 mod stream;
 mod summary;
@@ -184,15 +185,63 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
 /// read as a stream in constant memory; summaries are read whole. A Locust `X_stats.csv` picks
 /// up `X_stats_history.csv` and `X_failures.csv` from the same folder. `name` is used in errors.
 pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, ResultsError> {
-    use std::io::{BufRead, BufReader, Read};
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    read_opened(path, name, &mut file, size)
+}
+
+/// `read_file`, also returning the SHA-256 (hex) of the file's bytes, hashed in the same pass so
+/// a gigabyte file is read from disk once.
+pub fn read_file_hashed(
+    path: &std::path::Path,
+    name: &str,
+) -> Result<(RunResults, String), ResultsError> {
+    use sha2::{Digest, Sha256};
     let cannot = |e: std::io::Error| {
         ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
     };
     let file = std::fs::File::open(path).map_err(cannot)?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut hashing = Hashing {
+        inner: file,
+        hasher: Sha256::new(),
+    };
+    let results = read_opened(path, name, &mut hashing, size)?;
+    // A reader may stop before the end (a summary's limit, a Locust file read whole stays
+    // complete): the digest covers every byte of the file all the same.
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(cannot)?;
+    Ok((results, hex::encode(hashing.hasher.finalize())))
+}
+
+/// Hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn read_opened(
+    path: &std::path::Path,
+    name: &str,
+    file: &mut dyn std::io::Read,
+    size: u64,
+) -> Result<RunResults, ResultsError> {
+    use std::io::{BufRead, BufReader, Read};
+    let cannot = |e: std::io::Error| {
+        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
+    };
     let mut raw = BufReader::with_capacity(1 << 16, file);
     let gz = sniff::is_gzip(raw.fill_buf().map_err(cannot)?);
-    let mut input: Box<dyn BufRead> = if gz {
+    let mut input: Box<dyn BufRead + '_> = if gz {
         Box::new(BufReader::with_capacity(
             1 << 16,
             flate2::bufread::MultiGzDecoder::new(raw),
