@@ -161,6 +161,12 @@ fn bad_jtl_cells_name_file_line_column_and_field() {
     assert!(err.contains("empty"), "{err}");
     let err = bad("jmeter/header-only.jtl");
     assert!(err.contains("no samples"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("report.xml");
+    std::fs::write(&xml, "<report><item t=\"1\"/></report>").unwrap();
+    let (code, _, err) = results(&xml);
+    assert_eq!(code, 2);
+    assert!(err.contains("without <testResults>"), "{err}");
     let err = bad("unknown-format.txt");
     assert!(
         err.contains("not a results format perfassist knows"),

@@ -54,7 +54,10 @@ pub fn read<R: BufRead>(name: &str, input: R) -> Result<RunResults, ResultsError
         match event {
             Event::Start(e) => {
                 if depth == 0 {
-                    saw_root = check_root(&e, at, &mut problems)?;
+                    saw_root = match check_root(&e, at) {
+                        Ok(root) => root,
+                        Err(d) => return Err(problems.fail(*d)),
+                    };
                 } else if depth == 1 && is_sample(&e) && add_sample(&e, at, &mut agg, &mut problems)
                 {
                     break;
@@ -63,7 +66,10 @@ pub fn read<R: BufRead>(name: &str, input: R) -> Result<RunResults, ResultsError
             }
             Event::Empty(e) => {
                 if depth == 0 {
-                    saw_root = check_root(&e, at, &mut problems)?;
+                    saw_root = match check_root(&e, at) {
+                        Ok(root) => root,
+                        Err(d) => return Err(problems.fail(*d)),
+                    };
                 } else if depth == 1 && is_sample(&e) && add_sample(&e, at, &mut agg, &mut problems)
                 {
                     break;
@@ -113,12 +119,13 @@ fn is_sample(e: &BytesStart) -> bool {
     matches!(e.name().as_ref(), b"httpSample" | b"sample")
 }
 
-fn check_root(e: &BytesStart, line: usize, problems: &mut Problems) -> Result<bool, ResultsError> {
+/// Only `<testResults>` may be the root: anything else is not a JTL.
+fn check_root(e: &BytesStart, line: usize) -> Result<bool, Box<Diagnostic>> {
     if e.name().as_ref() == b"testResults" {
         return Ok(true);
     }
     let tag = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-    Err(std::mem::replace(problems, Problems::new("")).fail(
+    Err(Box::new(
         Diagnostic::error(
             "",
             format!("the root element is <{tag}>, not <testResults>"),

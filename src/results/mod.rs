@@ -390,6 +390,21 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
         _ => {}
     }
     let text = utf8(name, bytes)?;
+    if text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+    {
+        return Err(ResultsError::one(
+            name,
+            Diagnostic::error(
+                "",
+                "an XML document without <testResults>: not a JMeter JTL",
+            )
+            .at(Some(1), None)
+            .hint(KNOWN_FORMATS),
+        ));
+    }
     summary::read(name, text).map_err(|mut e| {
         // Nothing summary-like either: say which formats a file could have been.
         if let [d] = e.diagnostics.as_mut_slice()
