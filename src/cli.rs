@@ -31,6 +31,9 @@ pub enum Command {
     Watch(WatchArgs),
     /// Show what a running (or the last) daemon processed, what waits and what was rejected.
     Status(StatusArgs),
+    /// Check or read the evidence log.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
 }
 
 /// Settings come from these flags, then the environment variables named below, then the config
@@ -79,6 +82,15 @@ pub struct WatchArgs {
     /// Key file for an HMAC-keyed evidence chain.
     #[arg(long, env = "PERFASSIST_EVIDENCE_KEY", value_name = "FILE")]
     pub evidence_key: Option<PathBuf>,
+    /// Also start a new evidence file every UTC day.
+    #[arg(long, env = "PERFASSIST_EVIDENCE_DAILY", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub evidence_daily: Option<bool>,
+    /// Keep at most this many rotated evidence files (pruning is itself recorded).
+    #[arg(long, env = "PERFASSIST_EVIDENCE_KEEP_FILES", value_name = "N")]
+    pub evidence_keep_files: Option<usize>,
+    /// Prune rotated evidence files older than this many days.
+    #[arg(long, env = "PERFASSIST_EVIDENCE_KEEP_DAYS", value_name = "DAYS")]
+    pub evidence_keep_days: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +104,51 @@ pub struct StatusArgs {
     )]
     pub outbox: PathBuf,
     /// Print the status file as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Check every record's seal and the hash chain across rotated files (exit 1 if broken).
+    Verify(EvidenceVerifyArgs),
+    /// Print records in order across rotated files: a table, or JSON lines with --json.
+    Show(EvidenceShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceVerifyArgs {
+    /// The log's active file or its folder.
+    #[arg(
+        env = "PERFASSIST_EVIDENCE",
+        default_value = "evidence",
+        value_name = "PATH"
+    )]
+    pub path: PathBuf,
+    /// HMAC key file the log was written with.
+    #[arg(long, value_name = "FILE")]
+    pub evidence_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvidenceShowArgs {
+    /// The log's active file or its folder.
+    #[arg(
+        env = "PERFASSIST_EVIDENCE",
+        default_value = "evidence",
+        value_name = "PATH"
+    )]
+    pub path: PathBuf,
+    /// Only records of this service.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Only records with this outcome (e.g. issues-detected).
+    #[arg(long, value_name = "OUTCOME")]
+    pub outcome: Option<String>,
+    /// Only records at or after this time (RFC 3339, or a date meaning its midnight UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// One JSON record per line, exactly as stored, for tools.
     #[arg(long)]
     pub json: bool,
 }
@@ -111,6 +168,10 @@ pub struct JudgeArgs {
     /// A met objective within this share of its threshold is reported as a warning.
     #[arg(long, default_value_t = 0.1, value_name = "SHARE")]
     pub warn_band: f64,
+    /// With --baseline, a metric moving by more than this share (and beyond the runs' own
+    /// spread) is a regression or an improvement.
+    #[arg(long, default_value_t = 0.1, value_name = "SHARE")]
+    pub regression_share: f64,
 }
 
 #[derive(Debug, Args)]
@@ -121,13 +182,16 @@ pub struct PlanArgs {
     /// Write the plan to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Append an evidence record to this log file.
+    /// Append an evidence record to this log file (or to evidence.jsonl in this folder).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Seal evidence records with an HMAC keyed by this file's content.
+    #[arg(long, value_name = "FILE", requires = "log")]
+    pub evidence_key: Option<PathBuf>,
     /// Also interpret this results file against the profile's SLOs.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
-    /// Rendering of the plan.
+    /// Rendering of the plan (`html` draws each scenario's load shape; not `junit`).
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
     #[command(flatten)]
@@ -142,15 +206,22 @@ pub struct InterpretArgs {
     /// Results file: a metrics summary (JSON or CSV).
     #[arg(long, value_name = "FILE")]
     pub metrics: PathBuf,
-    /// Rendering of the assessment.
+    /// An earlier run's results file to compare with: regressions are flagged even when the SLO
+    /// still passes, and improvements are named.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Rendering of the assessment (`html` charts the results; `junit` makes each check a test case).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Also write the assessment to this file (atomically), as JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Append an evidence record to this log file.
+    /// Append an evidence record to this log file (or to evidence.jsonl in this folder).
     #[arg(long, value_name = "FILE")]
     pub log: Option<PathBuf>,
+    /// Seal evidence records with an HMAC keyed by this file's content.
+    #[arg(long, value_name = "FILE", requires = "log")]
+    pub evidence_key: Option<PathBuf>,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }

@@ -26,6 +26,7 @@ fn main() {
         Command::Interpret(a) => commands::interpret(a),
         Command::Validate(a) => commands::validate(a),
         Command::Results(a) => commands::show_results(a),
+        Command::Evidence(c) => commands::evidence::run(c),
         Command::Status(a) => commands::watch::status(a),
         Command::Watch(_) => Ok(perfassist::exit::OK),
     };

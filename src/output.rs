@@ -43,6 +43,8 @@ mod tests {
 #[derive(Default)]
 pub struct Batch {
     staged: Vec<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Index into `staged` by target path, so restaging a path replaces it in constant time.
+    index: std::collections::HashMap<std::path::PathBuf, usize>,
     removals: Vec<std::path::PathBuf>,
 }
 
@@ -64,9 +66,11 @@ impl Batch {
             .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         std::fs::write(&tmp, bytes)?;
-        // A later stage of the same path replaces the earlier one.
-        self.staged.retain(|(_, p)| p != path);
-        self.staged.push((tmp, path.to_path_buf()));
+        // A later stage of the same path has just overwritten the same temporary file.
+        if !self.index.contains_key(path) {
+            self.index.insert(path.to_path_buf(), self.staged.len());
+            self.staged.push((tmp, path.to_path_buf()));
+        }
         Ok(())
     }
 
@@ -78,6 +82,7 @@ impl Batch {
     /// Makes every staged file durable and visible. On error the staged temporaries are removed.
     pub fn commit(&mut self) -> std::io::Result<()> {
         let staged = std::mem::take(&mut self.staged);
+        self.index.clear();
         let removals = std::mem::take(&mut self.removals);
         let result = commit_all(&staged, &removals);
         if result.is_err() {
@@ -89,39 +94,70 @@ impl Batch {
     }
 }
 
+/// Up to this many files, syncing each file and folder is cheaper than syncing the filesystem.
+const SMALL_BATCH: usize = 4;
+
 fn commit_all(
     staged: &[(std::path::PathBuf, std::path::PathBuf)],
     removals: &[std::path::PathBuf],
 ) -> std::io::Result<()> {
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
-    if let Some((tmp, _)) = staged.first() {
+    let small = staged.len() <= SMALL_BATCH;
+    if small {
+        for (tmp, _) in staged {
+            std::fs::File::open(tmp)?.sync_data()?;
+        }
+    } else if let Some((tmp, _)) = staged.first() {
         sync_filesystem(tmp)?;
     }
     for (tmp, path) in staged {
         std::fs::rename(tmp, path)?;
-        if let Some(d) = path.parent() {
-            if !dirs.iter().any(|x| x == d) {
-                dirs.push(d.to_path_buf());
-            }
+        if let Some(d) = path.parent()
+            && !dirs.iter().any(|x| x == d)
+        {
+            dirs.push(d.to_path_buf());
         }
     }
     for path in removals {
         match std::fs::remove_file(path) {
             Ok(()) => {
-                if let Some(d) = path.parent() {
-                    if !dirs.iter().any(|x| x == d) {
-                        dirs.push(d.to_path_buf());
-                    }
+                if let Some(d) = path.parent()
+                    && !dirs.iter().any(|x| x == d)
+                {
+                    dirs.push(d.to_path_buf());
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
     }
-    for d in dirs {
-        std::fs::File::open(&d)?.sync_all()?;
+    if small || staged.is_empty() {
+        for d in dirs {
+            std::fs::File::open(&d)?.sync_all()?;
+        }
+    } else if let Some((_, path)) = staged.first() {
+        // One more filesystem sync makes every rename durable, however many folders they touched.
+        sync_filesystem(path)?;
     }
     Ok(())
+}
+
+/// Replaces `path` atomically (temporary file and rename) without waiting for the disk: readers
+/// never see a partial file, but a power loss may bring back the previous version. For files
+/// that can be rebuilt, such as the status file.
+pub fn replace_quickly(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 /// Flushes every dirty page of the filesystem holding `path` (one syscall for the whole batch).

@@ -315,3 +315,26 @@ fn production_data_warning_is_prominent() {
     let first_lines: String = t.lines().take(4).collect::<Vec<_>>().join("\n");
     assert!(first_lines.contains("DATA SAFETY"), "{first_lines}");
 }
+
+#[test]
+fn html_report_shows_its_evidence_record_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("ev.jsonl");
+    let o = perfassist(&[
+        "interpret",
+        "--profile",
+        PROFILE,
+        "--metrics",
+        "fixtures/metrics-passing.json",
+        "--format",
+        "html",
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let hash = last["hash"].as_str().unwrap();
+    assert_eq!(hash.len(), 64);
+    assert!(stdout(&o).contains(hash));
+}

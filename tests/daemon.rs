@@ -554,3 +554,46 @@ fn settings_come_from_env_and_config_file() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("settle"));
 }
+
+#[test]
+fn daemon_evidence_rotates_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(
+        dir.path(),
+        &[
+            "--evidence-max-bytes",
+            "4000",
+            "--evidence-keep-files",
+            "50",
+        ],
+    );
+    for i in 0..20 {
+        drop_file(
+            &d.inbox(),
+            &format!("s{i}.yaml"),
+            profile_yaml(&format!("s{i}")).as_bytes(),
+        );
+    }
+    assert!(wait_until(Duration::from_secs(30), || evidence(dir.path())
+        .len()
+        >= 20));
+    assert_eq!(d.stop(), Some(0));
+    let files = std::fs::read_dir(dir.path().join("evidence"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .count();
+    assert!(files > 1, "expected rotation, got {files} file(s)");
+    let v = std::process::Command::new(BIN)
+        .args(["evidence", "verify", "evidence"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+}

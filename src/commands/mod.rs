@@ -1,6 +1,7 @@
 //! The one-shot commands (`plan`, `interpret`, `validate`): read inputs, call the pure core,
 //! write outputs. Each returns the process exit code; diagnostics go to stderr.
 
+pub mod evidence;
 pub mod watch;
 
 use std::path::Path;
@@ -9,7 +10,7 @@ use chrono::{SecondsFormat, Utc};
 
 use crate::cli::{InterpretArgs, JudgeArgs, PlanArgs, ResultsArgs, ValidateArgs};
 use perfassist::diag::Diagnostic;
-use perfassist::evidence::{self, FileDigest, Outcome};
+use perfassist::evidence::{self as evlog, FileDigest, Outcome};
 use perfassist::judge::{self, Assessment, Status};
 use perfassist::plan::{self, Plan};
 use perfassist::profile::{self, Loaded};
@@ -86,8 +87,16 @@ fn settings(args: &JudgeArgs) -> Result<judge::Settings, Failure> {
         );
         return Err(Failure::BadInput);
     }
+    if !(args.regression_share > 0.0 && args.regression_share < 10.0) {
+        eprintln!(
+            "error: --regression-share must be above 0 and below 10 (e.g. 0.1 for 10 %), got {}",
+            args.regression_share
+        );
+        return Err(Failure::BadInput);
+    }
     Ok(judge::Settings {
         warn_band: args.warn_band,
+        regression_share: args.regression_share,
         ..judge::Settings::default()
     })
 }
@@ -123,7 +132,16 @@ struct Record<'a> {
     plan_generated: bool,
 }
 
-fn log_evidence(log: &Path, r: Record) -> Result<(), Failure> {
+/// Reads the HMAC key before any work, so a bad key file stops the command before it writes.
+fn read_evidence_key(path: Option<&Path>) -> Result<Option<Vec<u8>>, Failure> {
+    path.map(evlog::read_key).transpose().map_err(|e| {
+        eprintln!("error: {e}");
+        Failure::BadInput
+    })
+}
+
+/// Appends the record and returns its hash (shown by HTML reports to tie them to the log).
+fn log_evidence(log: &Path, key: Option<Vec<u8>>, r: Record) -> Result<String, Failure> {
     let outcome = match (r.plan_generated, r.assessment) {
         (true, a) => outcome_for(a),
         (false, Some(a)) if a.verdict == judge::Verdict::Pass => {
@@ -131,7 +149,7 @@ fn log_evidence(log: &Path, r: Record) -> Result<(), Failure> {
         }
         (false, _) => Outcome::IssuesDetected,
     };
-    let event = evidence::Event {
+    let event = evlog::Event {
         ts: now(),
         service: r.service.to_string(),
         profile: r.profile_path.display().to_string(),
@@ -153,15 +171,32 @@ fn log_evidence(log: &Path, r: Record) -> Result<(), Failure> {
             .unwrap_or_default(),
         detail: None,
     };
-    let mut log = evidence::Log::open(log, evidence::Options::default())
+    let opts = evlog::Options {
+        key,
+        ..evlog::Options::default()
+    };
+    // A folder means the log inside it, as the daemon and `evidence verify` name it.
+    let active = if log.is_dir() {
+        log.join("evidence.jsonl")
+    } else {
+        log.to_path_buf()
+    };
+    let mut log = evlog::Log::open(&active, opts).map_err(|e| Failure::Internal(e.to_string()))?;
+    let appended = log
+        .append(&event)
         .map_err(|e| Failure::Internal(e.to_string()))?;
-    log.append(&event)
-        .map(|_| ())
-        .map_err(|e| Failure::Internal(e.to_string()))
+    Ok(appended.hash)
 }
 
 pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
+    if !args.format.fits_plan() {
+        eprintln!(
+            "error: --format junit is for judgements; a plan renders as json, yaml, markdown, text or html"
+        );
+        return Err(Failure::BadInput);
+    }
     let judge_settings = settings(&args.judge)?;
+    let key = read_evidence_key(args.evidence_key.as_deref())?;
     let (loaded, profile_bytes) = load_profile(&args.profile)?;
     let profile = &loaded.profile;
     let metrics = args.metrics.as_deref().map(load_results).transpose()?;
@@ -192,6 +227,23 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
                 "{}",
                 render::plan(&plan, Format::Yaml) + &render::assessment(a, Format::Yaml)
             ),
+            // One page: the report carries the plan's load shapes beside the judgement.
+            (Some(a), Format::Html) => {
+                if let Some((results, _)) = &metrics {
+                    print!(
+                        "{}",
+                        render::assessment_report(
+                            &render::ReportInput {
+                                assessment: a,
+                                results,
+                                plan: Some(&plan),
+                                evidence_hash: None,
+                            },
+                            Format::Html
+                        )
+                    )
+                }
+            }
             (Some(a), f) => print!("{}\n{}", plan_text, render::assessment(a, f)),
             (None, _) => print!("{plan_text}"),
         },
@@ -206,6 +258,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
         }
         log_evidence(
             log,
+            key.clone(),
             Record {
                 profile_path: &args.profile,
                 service: &profile.service,
@@ -226,7 +279,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
 /// With `--out`, the assessment printed beside the plan is for a person.
 fn text_for(f: Format) -> Format {
     match f {
-        Format::Json | Format::Yaml => Format::Text,
+        Format::Json | Format::Yaml | Format::Html | Format::Junit => Format::Text,
         other => other,
     }
 }
@@ -239,31 +292,57 @@ struct Combined<'a> {
 
 pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
     let judge_settings = settings(&args.judge)?;
+    let key = read_evidence_key(args.evidence_key.as_deref())?;
     let (loaded, profile_bytes) = load_profile(&args.profile)?;
     let (results, results_digest) = load_results(&args.metrics)?;
-    let a = judge::assess(&loaded.profile, &results, &judge_settings);
-    print!("{}", render::assessment(&a, args.format));
+    let baseline = args.baseline.as_deref().map(load_results).transpose()?;
+    let a = judge::assess_with_baseline(
+        &loaded.profile,
+        &results,
+        baseline.as_ref().map(|(b, _)| b),
+        &judge_settings,
+    );
+    let plan = (args.format == Format::Html)
+        .then(|| plan::generate(&loaded.profile, &plan::Defaults::default()));
     let mut outputs = Vec::new();
     if let Some(out) = &args.out {
         outputs.push(write_out(out, &render::json(&a))?);
     }
-    if let Some(log) = &args.log {
-        log_evidence(
+    // The record is written first so an HTML report can show its hash.
+    let evidence_hash = match &args.log {
+        Some(log) => Some(log_evidence(
             log,
+            key.clone(),
             Record {
                 profile_path: &args.profile,
                 service: &loaded.profile.service,
                 scenarios: Vec::new(),
-                inputs: vec![
+                inputs: [
                     FileDigest::of_bytes(args.profile.display().to_string(), &profile_bytes),
                     results_digest,
-                ],
+                ]
+                .into_iter()
+                .chain(baseline.map(|(_, d)| d))
+                .collect(),
                 outputs,
                 assessment: Some(&a),
                 plan_generated: false,
             },
-        )?;
-    }
+        )?),
+        None => None,
+    };
+    print!(
+        "{}",
+        render::assessment_report(
+            &render::ReportInput {
+                assessment: &a,
+                results: &results,
+                plan: plan.as_ref(),
+                evidence_hash: evidence_hash.as_deref(),
+            },
+            args.format
+        )
+    );
     Ok(if a.verdict.is_failure() {
         exit::SLO_FAILED
     } else {

@@ -22,6 +22,9 @@ pub fn watch(args: &WatchArgs) -> Result<i32, Failure> {
         warn_band: args.warn_band,
         evidence_max_bytes: args.evidence_max_bytes,
         evidence_key: args.evidence_key.clone(),
+        evidence_daily: args.evidence_daily,
+        evidence_keep_files: args.evidence_keep_files,
+        evidence_keep_days: args.evidence_keep_days,
     };
     let s = match settings::resolve(overrides, args.config.as_deref()) {
         Ok(s) => s,

@@ -148,7 +148,8 @@ fn process_due(engine: &mut Engine, queue: &mut Queue, settle: Duration) -> Resu
             }
         }
     }
-    engine.commit(queue.items.len())?;
+    engine.commit()?;
+    engine.flush_meta(queue.items.len(), queue.items.is_empty(), false)?;
     Ok(handled)
 }
 
@@ -176,7 +177,8 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
         for (c, _) in items {
             engine.handle(&c, true);
         }
-        engine.commit(0)?;
+        engine.commit()?;
+        engine.flush_meta(0, true, true)?;
         let c = &engine.counters;
         eprintln!(
             "perfassist: {} processed, {} rejected, {} with failed or inconclusive SLOs, {} removed",
@@ -222,7 +224,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
 
     scan_into(&mut engine, &mut queue, Instant::now());
     process_due(&mut engine, &mut queue, settle)?;
-    engine.commit(queue.items.len())?;
+    engine.flush_meta(queue.items.len(), true, false)?;
     systemd::ready(&status::one_line(
         &engine.state,
         &engine.counters,
@@ -264,7 +266,8 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
     stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     systemd::stopping();
     tracing::info!("stopping: flushing evidence and state");
-    engine.commit(queue.items.len())?;
+    engine.commit()?;
+    engine.flush_meta(queue.items.len(), true, true)?;
     drop(watcher);
     Ok(crate::exit::OK)
 }

@@ -25,6 +25,9 @@ pub struct Overrides {
     pub warn_band: Option<f64>,
     pub evidence_max_bytes: Option<u64>,
     pub evidence_key: Option<PathBuf>,
+    pub evidence_daily: Option<bool>,
+    pub evidence_keep_files: Option<usize>,
+    pub evidence_keep_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +52,12 @@ pub struct Settings {
     pub warn_band: f64,
     pub evidence_max_bytes: u64,
     pub evidence_key: Option<PathBuf>,
+    /// Also start a new evidence file each UTC day.
+    pub evidence_daily: bool,
+    /// Keep at most this many rotated evidence files (older ones are pruned, on the record).
+    pub evidence_keep_files: Option<usize>,
+    /// Prune rotated evidence files older than this many days.
+    pub evidence_keep_days: Option<u32>,
 }
 
 pub const DEFAULT_SETTLE: Duration = Duration::from_millis(300);
@@ -69,6 +78,9 @@ const KEYS: &[&str] = &[
     "warn_band",
     "evidence_max_bytes",
     "evidence_key",
+    "evidence_daily",
+    "evidence_keep_files",
+    "evidence_keep_days",
 ];
 
 /// Parses `250ms`, `2s`, `1m`, or a bare number of milliseconds.
@@ -187,6 +199,20 @@ pub fn resolve(o: Overrides, config: Option<&Path>) -> Result<Settings, Vec<Diag
         warn_band,
         evidence_max_bytes,
         evidence_key: o.evidence_key.or_else(|| cfg_path("evidence_key")),
+        evidence_daily: o
+            .evidence_daily
+            .or_else(|| cfg("evidence_daily").and_then(Value::as_bool))
+            .unwrap_or(false),
+        evidence_keep_files: o.evidence_keep_files.or_else(|| {
+            cfg("evidence_keep_files")
+                .and_then(Value::as_u64)
+                .map(|n| n as usize)
+        }),
+        evidence_keep_days: o.evidence_keep_days.or_else(|| {
+            cfg("evidence_keep_days")
+                .and_then(Value::as_u64)
+                .map(|n| n as u32)
+        }),
     };
     if errors.is_empty() {
         Ok(settings)

@@ -95,9 +95,15 @@ impl State {
         }
     }
 
-    pub fn save(&self, state_dir: &Path) -> std::io::Result<()> {
+    /// Saves the state. `durable` waits for the disk; without it the file is still replaced
+    /// atomically, and anything a power loss takes back is replayed from the evidence log.
+    pub fn save(&self, state_dir: &Path, durable: bool) -> std::io::Result<()> {
         let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-        crate::output::write_atomic(&path(state_dir), &bytes)
+        if durable {
+            crate::output::write_atomic(&path(state_dir), &bytes)
+        } else {
+            crate::output::replace_quickly(&path(state_dir), &bytes)
+        }
     }
 }
 

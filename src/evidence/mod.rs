@@ -1,15 +1,25 @@
-//! The evidence log: one JSON line per result, recording which inputs produced which outputs and
-//! what was concluded. All writing goes through `Log`, so callers never touch the file format.
+//! The evidence log: a hash-chained, rotating, crash-safe JSONL record of which inputs produced
+//! which outputs and what was concluded. Writing goes through `Log`; reading through `verify`/`show`.
 
-use serde::Serialize;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+mod files;
+mod reader;
+pub mod record;
+pub mod show;
+mod tail;
+pub mod verify;
+mod writer;
+
+use serde::{Deserialize, Serialize};
+use std::fs::File;
 use std::path::{Path, PathBuf};
+
+pub use files::Layout;
+pub use writer::Log;
 
 pub const EVIDENCE_SCHEMA: &str = "perfassist.evidence/v1";
 
-/// What happened, in the prototype's vocabulary plus the daemon's events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What happened, in the prototype's vocabulary plus the daemon's and the log's own events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     PlanGenerated,
@@ -19,9 +29,24 @@ pub enum Outcome {
     InterpretationGenerated,
     InputRejected,
     InputRemoved,
+    /// The writer found a torn last line (a crash mid-write) and moved it to a `.corrupt` file.
+    TornLineRepaired,
+    /// Retention removed old rotated files; the detail names them and where the chain now starts.
+    LogPruned,
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 8] = [
+        Outcome::PlanGenerated,
+        Outcome::PlanAndInterpretationGenerated,
+        Outcome::IssuesDetected,
+        Outcome::InterpretationGenerated,
+        Outcome::InputRejected,
+        Outcome::InputRemoved,
+        Outcome::TornLineRepaired,
+        Outcome::LogPruned,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Outcome::PlanGenerated => "plan-generated",
@@ -30,12 +55,19 @@ impl Outcome {
             Outcome::InterpretationGenerated => "interpretation-generated",
             Outcome::InputRejected => "input-rejected",
             Outcome::InputRemoved => "input-removed",
+            Outcome::TornLineRepaired => "torn-line-repaired",
+            Outcome::LogPruned => "log-pruned",
         }
+    }
+
+    pub fn from_label(label: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.label() == label)
     }
 }
 
 /// A file and the SHA-256 of its content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FileDigest {
     pub path: String,
     pub sha256: String,
@@ -49,9 +81,7 @@ impl FileDigest {
             sha256: hex::encode(Sha256::digest(bytes)),
         }
     }
-}
 
-impl FileDigest {
     /// Hashes a file as a stream, so large results files need no memory of their size.
     pub fn of_file(name: impl Into<String>, path: &Path) -> std::io::Result<Self> {
         use sha2::{Digest, Sha256};
@@ -84,32 +114,55 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
-/// How the log is kept (rotation and keying arrive with the hash-chained writer).
-#[derive(Debug, Clone, Default)]
+/// How a log rotates, what it keeps and how its records are sealed.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Options {
+    /// Rotate before a record would take the active file past this size.
     pub max_bytes: Option<u64>,
+    /// Rotate when the active file was last written on an earlier UTC day.
     pub daily: bool,
+    /// Keep at most this many rotated files (the active file is always kept).
     pub keep_files: Option<usize>,
+    /// Remove rotated files last written more than this many days ago.
     pub keep_days: Option<u32>,
+    /// HMAC key: record hashes become HMAC-SHA-256, unforgeable without the key. Trailing
+    /// whitespace is ignored (see `read_key`), so raw file bytes and `read_key` agree.
     pub key: Option<Vec<u8>>,
 }
 
-/// Where a record landed.
+/// Never prints the key, so logging a configuration cannot leak it.
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("max_bytes", &self.max_bytes)
+            .field("daily", &self.daily)
+            .field("keep_files", &self.keep_files)
+            .field("keep_days", &self.keep_days)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+pub const DEFAULT_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_bytes: Some(DEFAULT_MAX_BYTES),
+            daily: false,
+            keep_files: None,
+            keep_days: None,
+            key: None,
+        }
+    }
+}
+
+/// Where a record went: its sequence number, its hash and the file it was written to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appended {
     pub seq: u64,
     pub hash: String,
     pub file: PathBuf,
-}
-
-#[derive(Serialize)]
-struct Line<'a> {
-    schema: &'static str,
-    seq: u64,
-    #[serde(flatten)]
-    event: &'a Event,
-    version: &'static str,
-    host: &'a str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,84 +173,49 @@ pub enum EvidenceError {
         #[source]
         source: std::io::Error,
     },
+    /// A complete line the writer must build on is not a record: not a crash, so not repaired.
+    #[error(
+        "evidence log {path}:{line}: {message}; run `perfassist evidence verify` and move the damaged file aside"
+    )]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("evidence log {path}: {message}")]
+    NotFound { path: PathBuf, message: String },
+    #[error("evidence key: {0}")]
+    Key(String),
 }
 
-/// An open evidence log.
-pub struct Log {
-    path: PathBuf,
-    file: File,
-    host: String,
-    next_seq: u64,
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> EvidenceError + '_ {
+    move |source| EvidenceError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
-impl Log {
-    pub fn open(path: &Path, _opts: Options) -> Result<Log, EvidenceError> {
-        let io = |source| EvidenceError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(io)?;
-        let existing = std::fs::read(path).map_err(io)?;
-        let next_seq = existing.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-        Ok(Log {
-            path: path.to_path_buf(),
-            file,
-            host: gethostname::gethostname().to_string_lossy().into_owned(),
-            next_seq,
-        })
+/// Reads an HMAC key file: its bytes with trailing whitespace trimmed, so `echo secret > key`
+/// and a key written without a newline give the same key.
+pub fn read_key(path: &Path) -> Result<Vec<u8>, EvidenceError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| EvidenceError::Key(format!("{}: cannot read: {e}", path.display())))?;
+    let key = trim_key(&bytes);
+    if key.is_empty() {
+        return Err(EvidenceError::Key(format!(
+            "{}: the key file is empty; put at least 32 random bytes in it (e.g. `head -c 32 /dev/urandom | base64 > {}`)",
+            path.display(),
+            path.display()
+        )));
     }
+    Ok(key.to_vec())
+}
 
-    /// Appends one record and makes it durable before returning.
-    pub fn append(&mut self, event: &Event) -> Result<Appended, EvidenceError> {
-        let mut v = self.append_batch(std::slice::from_ref(event))?;
-        v.pop().ok_or_else(|| EvidenceError::Io {
-            path: self.path.clone(),
-            source: std::io::Error::other("nothing appended"),
-        })
-    }
-
-    /// Appends several records with one sync (group commit); none is reported before all are durable.
-    pub fn append_batch(&mut self, events: &[Event]) -> Result<Vec<Appended>, EvidenceError> {
-        let mut buf = Vec::new();
-        let mut out = Vec::new();
-        for event in events {
-            let seq = self.next_seq + out.len() as u64;
-            let line = serde_json::to_vec(&Line {
-                schema: EVIDENCE_SCHEMA,
-                seq,
-                event,
-                version: env!("CARGO_PKG_VERSION"),
-                host: &self.host,
-            })
-            .map_err(|e| EvidenceError::Io {
-                path: self.path.clone(),
-                source: std::io::Error::other(e),
-            })?;
-            buf.extend_from_slice(&line);
-            buf.push(b'\n');
-            out.push(Appended {
-                seq,
-                hash: String::new(),
-                file: self.path.clone(),
-            });
-        }
-        if buf.is_empty() {
-            return Ok(out);
-        }
-        let io = |source| EvidenceError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        self.file.write_all(&buf).map_err(io)?;
-        self.file.sync_data().map_err(io)?;
-        self.next_seq += out.len() as u64;
-        Ok(out)
-    }
+/// The key proper: without trailing whitespace, so a key file's final newline does not count.
+pub(crate) fn trim_key(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    &bytes[..end]
 }

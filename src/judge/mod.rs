@@ -1,13 +1,18 @@
 //! Judgement: run results held against a profile's SLOs. Produces an `Assessment` with a status per
 //! check, the obvious issues a person would spot, an overall verdict and a short narrative. Pure.
 
+mod baseline;
 mod matching;
 mod narrative;
+mod obvious;
+mod stages;
 
 use serde::Serialize;
 
+pub use baseline::{BaselineComparison, Change, Comparison};
 pub use matching::match_endpoint;
 pub use narrative::{metric_name, show as show_value};
+pub use stages::{Drift, Knee, KneePosition, Recovery, StageAnalysis};
 
 use crate::plan::Comparator;
 use crate::profile::{Percentile, ServiceProfile, Slo};
@@ -29,6 +34,26 @@ pub struct Settings {
     pub memory_saturation_percent: f64,
     /// p99 at this many times p50 or more is a long tail.
     pub long_tail_ratio: f64,
+    /// A percentile needs this many samples beyond it to be judged (p99 needs 100 × this).
+    pub min_tail_samples: u64,
+    /// Buckets in a row that must breach (or meet) the SLO before a knee (or a recovery) counts.
+    pub sustain_buckets: usize,
+    /// A recovery after a burst slower than this many seconds is a warning.
+    pub recovery_limit_s: f64,
+    /// Drift is measured only over time series spanning at least this many seconds.
+    pub drift_min_span_s: f64,
+    /// Latency rising faster than this share of its mean per hour is drift (percent per hour).
+    pub drift_latency_pct_per_h: f64,
+    /// Memory rising faster than this many percentage points per hour is drift.
+    pub drift_memory_points_per_h: f64,
+    /// The error rate rising faster than this share of the SLO's error rate per hour is drift.
+    pub drift_error_budget_share_per_h: f64,
+    /// A baseline comparison counts a change beyond this share of the baseline (0.1 = 10 %).
+    pub regression_share: f64,
+    /// Error-rate changes smaller than this (absolute, 0.001 = 0.1 points) never count.
+    pub regression_min_error_delta: f64,
+    /// How many standard errors of the runs' own spread a change must exceed.
+    pub noise_sigmas: f64,
 }
 
 impl Default for Settings {
@@ -40,6 +65,16 @@ impl Default for Settings {
             cpu_saturation_percent: 85.0,
             memory_saturation_percent: 90.0,
             long_tail_ratio: 10.0,
+            min_tail_samples: 10,
+            sustain_buckets: 2,
+            recovery_limit_s: 60.0,
+            drift_min_span_s: 1800.0,
+            drift_latency_pct_per_h: 10.0,
+            drift_memory_points_per_h: 2.0,
+            drift_error_budget_share_per_h: 0.25,
+            regression_share: 0.1,
+            regression_min_error_delta: 0.001,
+            noise_sigmas: 2.0,
         }
     }
 }
@@ -143,22 +178,42 @@ pub struct Assessment {
     /// Share of the error budget (the SLO's allowed error rate) this run used, in percent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_budget_used_pct: Option<f64>,
+    /// Why the verdict is inconclusive; empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inconclusive_reasons: Vec<String>,
     pub checks: Vec<CheckResult>,
     pub issues: Vec<Issue>,
     /// Runner endpoint names that matched no profile endpoint.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unmatched_endpoints: Vec<String>,
+    /// Knee, recovery and drift, when the results carry a time series.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stages: Option<StageAnalysis>,
+    /// The comparison with a baseline run, when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineComparison>,
     pub narrative: Vec<String>,
 }
 
 /// Holds `results` against the SLOs of `profile`.
 pub fn assess(profile: &ServiceProfile, results: &RunResults, s: &Settings) -> Assessment {
+    assess_with_baseline(profile, results, None, s)
+}
+
+/// As `assess`, and compares the run with `baseline` (an earlier run of the same service) when
+/// given: regressions are warnings even when every SLO check passes.
+pub fn assess_with_baseline(
+    profile: &ServiceProfile,
+    results: &RunResults,
+    baseline: Option<&RunResults>,
+    s: &Settings,
+) -> Assessment {
     let mut checks = Vec::new();
     let mut issues = Vec::new();
     slo_checks(
         &mut checks,
-        "overall",
-        None,
+        &mut issues,
+        Scope::Overall,
         &profile.slo,
         "slo",
         &results.overall,
@@ -178,9 +233,6 @@ pub fn assess(profile: &ServiceProfile, results: &RunResults, s: &Settings) -> A
         }
     }
     for (i, e) in profile.endpoints.iter().enumerate() {
-        if !(e.critical || e.slo.is_some()) {
-            continue;
-        }
         let slo = e.effective_slo(&profile.slo);
         let src = if e.slo.is_some() {
             format!("endpoints[{i}].slo")
@@ -190,12 +242,18 @@ pub fn assess(profile: &ServiceProfile, results: &RunResults, s: &Settings) -> A
         match per_endpoint[i] {
             Some(stats) => {
                 let before = checks.len();
-                slo_checks(&mut checks, &e.label(), Some(e.critical), &slo, &src, stats, s);
+                let scope = Scope::Endpoint {
+                    label: e.label(),
+                    critical: e.critical,
+                };
+                slo_checks(&mut checks, &mut issues, scope, &slo, &src, stats, s);
                 if !e.critical {
                     for c in &mut checks[before..] {
                         if c.status == Status::Fail {
                             c.status = Status::Warn;
-                            c.note = Some("non-critical endpoint: a missed objective is a warning".into());
+                            c.note = Some(
+                                "non-critical endpoint: a missed objective is a warning".into(),
+                            );
                         }
                     }
                 }
@@ -222,10 +280,17 @@ pub fn assess(profile: &ServiceProfile, results: &RunResults, s: &Settings) -> A
             ),
         });
     }
-    obvious_issues(&mut issues, profile, results, s);
+    obvious::obvious_issues(&mut issues, profile, results, s);
+    let stages = stages::analyse(profile, &results.timeseries, s, &mut issues);
+    let baseline = baseline.map(|b| baseline::compare(profile, results, b, s, &mut issues));
 
     let counts = count(&checks);
     let verdict = verdict(&checks, &issues);
+    let inconclusive_reasons = if verdict == Verdict::Inconclusive {
+        inconclusive_reasons(&checks, &issues)
+    } else {
+        Vec::new()
+    };
     let error_budget_used_pct = match (results.overall.error_rate(), profile.slo.error_rate) {
         (Some(obs), Some(budget)) if budget > 0.0 => Some(round(obs / budget * 100.0, 1)),
         _ => None,
@@ -237,29 +302,44 @@ pub fn assess(profile: &ServiceProfile, results: &RunResults, s: &Settings) -> A
         verdict,
         counts,
         error_budget_used_pct,
+        inconclusive_reasons,
         checks,
         issues,
         unmatched_endpoints: unmatched,
+        stages,
+        baseline,
         narrative: Vec::new(),
     };
     a.narrative = narrative::write(&a, profile);
     a
 }
 
+/// What a group of checks covers: the whole run or one endpoint.
+enum Scope {
+    Overall,
+    Endpoint { label: String, critical: bool },
+}
+
+/// Samples a percentile needs so that at least `min_tail` of them lie beyond it.
+pub fn samples_needed(p: Percentile, min_tail: u64) -> u64 {
+    let beyond = 1.0 - p.value() / 100.0;
+    (min_tail as f64 / beyond).round() as u64
+}
+
 fn slo_checks(
     out: &mut Vec<CheckResult>,
-    scope: &str,
-    critical: Option<bool>,
+    issues: &mut Vec<Issue>,
+    scope: Scope,
     slo: &Slo,
     src: &str,
     stats: &Stats,
     s: &Settings,
 ) {
-    let suffix = if critical.is_some() {
-        format!("[{scope}]")
-    } else {
-        String::new()
+    let (name, suffix, critical) = match &scope {
+        Scope::Overall => ("overall".to_string(), String::new(), true),
+        Scope::Endpoint { label, critical } => (label.clone(), format!("[{label}]"), *critical),
     };
+    let scope = name.as_str();
     for (p, threshold) in slo.latency_ms.iter() {
         let observed = stats.latency_ms.percentile(p);
         let mut c = judge_one(
@@ -271,7 +351,32 @@ fn slo_checks(
             format!("{src}.latency_ms.{}", p.key()),
             s,
         );
-        if observed.is_none() {
+        let needed = samples_needed(p, s.min_tail_samples);
+        if let Some(n) = stats.requests
+            && observed.is_some()
+            && n < needed
+        {
+            c.status = Status::NotEvaluated;
+            let why = format!(
+                "{n} requests are too few to judge {}: at least {needed} are needed so that {} fall beyond it",
+                p.key(),
+                s.min_tail_samples
+            );
+            c.note = Some(why.clone());
+            issues.push(Issue {
+                kind: "too-few-samples".into(),
+                severity: if critical {
+                    IssueSeverity::Critical
+                } else {
+                    IssueSeverity::Warning
+                },
+                message: if suffix.is_empty() {
+                    format!("the run is too short for the percentile asked: {why}")
+                } else {
+                    format!("endpoint {scope} has too few samples: {why}")
+                },
+            });
+        } else if observed.is_none() {
             c.note = Some(format!("{} latency not reported by this source", p.key()));
             if p == Percentile::P99 && stats.latency_ms.p95.is_some() {
                 c.note = Some("p99 not reported by this source (k6 reports it only when summaryTrendStats lists p(99))".into());
@@ -340,117 +445,20 @@ fn judge_one(
     }
 }
 
-fn obvious_issues(out: &mut Vec<Issue>, p: &ServiceProfile, r: &RunResults, s: &Settings) {
-    let mut push = |kind: &str, severity, message: String| {
-        out.push(Issue {
-            kind: kind.into(),
-            severity,
-            message,
-        })
-    };
-    let o = &r.overall;
-    let peak = p.traffic.peak_rps;
-    match (o.throughput_rps, o.requests) {
-        (_, Some(0)) | (Some(0.0), _) => push(
-            "no-traffic",
-            IssueSeverity::Critical,
-            "the run recorded no requests: nothing was measured".into(),
-        ),
-        (Some(t), _) if t < peak * s.min_load_share => push(
-            "load-not-applied",
-            IssueSeverity::Critical,
-            format!(
-                "throughput {} requests/s is {} % of the planned peak ({} requests/s): the load was not applied, so the SLO results do not show behaviour at peak",
-                round(t, 2),
-                round(t / peak * 100.0, 1),
-                peak
-            ),
-        ),
-        (Some(t), _) if t < peak * s.low_load_share => push(
-            "load-below-peak",
-            IssueSeverity::Warning,
-            format!(
-                "throughput {} requests/s is below the planned peak of {} requests/s ({} %)",
-                round(t, 2),
-                peak,
-                round(t / peak * 100.0, 1)
-            ),
-        ),
-        (None, _) => push(
-            "throughput-unknown",
-            IssueSeverity::Info,
-            "the results give no throughput, so it is unknown whether the planned load was applied"
-                .into(),
-        ),
-        _ => {}
+fn inconclusive_reasons(checks: &[CheckResult], issues: &[Issue]) -> Vec<String> {
+    let mut out: Vec<String> = issues
+        .iter()
+        .filter(|i| i.severity == IssueSeverity::Critical)
+        .map(|i| i.message.clone())
+        .collect();
+    if checks.iter().all(|c| c.status == Status::NotEvaluated) {
+        out.push(if checks.is_empty() {
+            "the profile sets no objective to check".into()
+        } else {
+            "no SLO check could be evaluated from these results".into()
+        });
     }
-    if let Some(dropped) = r.runner.dropped_iterations
-        && dropped > 0
-    {
-        push(
-            "dropped-iterations",
-            IssueSeverity::Critical,
-            format!(
-                "the runner dropped {dropped} iterations: it could not deliver the planned rate (add VUs or load generators)"
-            ),
-        );
-    }
-    if !r.runner.thresholds_failed.is_empty() {
-        push(
-            "runner-thresholds-failed",
-            IssueSeverity::Warning,
-            format!(
-                "the runner reported failed thresholds: {}",
-                r.runner.thresholds_failed.join(", ")
-            ),
-        );
-    }
-    if let Some(cpu) = r.resources.cpu_percent
-        && cpu >= s.cpu_saturation_percent
-    {
-        push(
-            "cpu-saturation",
-            IssueSeverity::Warning,
-            format!(
-                "CPU at {cpu} % is at or above {} %: the service is close to saturation",
-                s.cpu_saturation_percent
-            ),
-        );
-    }
-    if let Some(mem) = r.resources.memory_percent
-        && mem >= s.memory_saturation_percent
-    {
-        push(
-            "memory-saturation",
-            IssueSeverity::Warning,
-            format!(
-                "memory at {mem} % is at or above {} %: risk of swapping or out-of-memory kills",
-                s.memory_saturation_percent
-            ),
-        );
-    }
-    if let (Some(p50), Some(p99)) = (o.latency_ms.p50, o.latency_ms.p99)
-        && p50 > 0.0
-        && p99 / p50 >= s.long_tail_ratio
-    {
-        push(
-            "long-tail",
-            IssueSeverity::Warning,
-            format!(
-                "long latency tail: p99 ({p99} ms) is {}× p50 ({p50} ms); look for lock contention, GC pauses, retries or a slow dependency",
-                round(p99 / p50, 1)
-            ),
-        );
-    }
-    if let Some(er) = o.error_rate()
-        && er > 0.0
-    {
-        push(
-            "errors",
-            IssueSeverity::Info,
-            format!("{} % of requests failed", round(er * 100.0, 3)),
-        );
-    }
+    out
 }
 
 fn count(checks: &[CheckResult]) -> Counts {
@@ -482,5 +490,7 @@ fn verdict(checks: &[CheckResult], issues: &[Issue]) -> Verdict {
     }
 }
 
+#[cfg(test)]
+mod edge_tests;
 #[cfg(test)]
 mod tests;

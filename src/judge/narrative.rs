@@ -45,6 +45,24 @@ pub fn write(a: &Assessment, p: &ServiceProfile) -> Vec<String> {
             ));
         }
     }
+    let overall_ok = a
+        .checks
+        .iter()
+        .filter(|c| c.scope == "overall")
+        .all(|c| c.status != Status::Fail);
+    let failing_endpoints: std::collections::BTreeSet<&str> = a
+        .checks
+        .iter()
+        .filter(|c| c.scope != "overall" && c.status == Status::Fail)
+        .map(|c| c.scope.as_str())
+        .collect();
+    if overall_ok && !failing_endpoints.is_empty() {
+        out.push(format!(
+            "The run as a whole meets its objectives, but {} ({}) does not: the aggregate hides it.",
+            plural(failing_endpoints.len(), "critical endpoint"),
+            failing_endpoints.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
     for i in a
         .issues
         .iter()
@@ -73,6 +91,33 @@ pub fn write(a: &Assessment, p: &ServiceProfile) -> Vec<String> {
     }
     if let Some(b) = a.error_budget_used_pct {
         out.push(format!("The run used {b} % of the error budget."));
+    }
+    if let Some(st) = &a.stages
+        && st.knee.is_none()
+        && let Some(m) = st.max_load_within_slo
+    {
+        out.push(format!(
+            "Over {} time buckets the SLO held throughout, up to {m} {}.",
+            st.buckets, st.load_unit
+        ));
+    }
+    if let Some(r) = a.stages.as_ref().and_then(|s| s.recovery.as_ref())
+        && let Some(t) = r.recovery_s
+    {
+        out.push(format!(
+            "After the burst (up to {} requests/s) the service was back within its SLO in {t} s.",
+            r.burst_load
+        ));
+    }
+    if let Some(b) = &a.baseline {
+        out.push(format!(
+            "Against the baseline: {}, {}.",
+            plural(b.regressions, "regression"),
+            plural(b.improvements, "improvement")
+        ));
+        for i in a.issues.iter().filter(|i| i.kind == "improvement") {
+            out.push(capitalise(&i.message) + ".");
+        }
     }
     if a.counts.not_evaluated > 0 {
         out.push(format!(

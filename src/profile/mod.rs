@@ -254,6 +254,10 @@ fn syntax_name(s: Syntax) -> &'static str {
 }
 
 fn placed(mut diags: Vec<Diagnostic>, file: &str, text: &str) -> Vec<Diagnostic> {
+    if diags.is_empty() {
+        // Locating costs a second parse; a clean profile needs none.
+        return diags;
+    }
     let positions = Positions::of(text);
     diag::place(&mut diags, file, &positions);
     // Errors first, then in document order, so the first line printed is the first thing to fix.

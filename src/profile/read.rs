@@ -167,8 +167,8 @@ pub fn check_service_name(name: &str) -> Result<(), String> {
     if name.len() > 100 {
         return Err("must be at most 100 characters".into());
     }
-    if name == "." || name == ".." || name.starts_with('.') {
-        return Err("must not start with a dot".into());
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err("must start with a letter or a digit".into());
     }
     if let Some(c) = name
         .chars()

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::judge::show_value as show;
-use crate::judge::{Assessment, CheckResult, Status, Verdict};
+use crate::judge::{Assessment, Change, CheckResult, Status, Verdict};
 
 fn verdict_badge(v: Verdict) -> &'static str {
     match v {
@@ -61,6 +61,44 @@ pub fn assessment_markdown(a: &Assessment) -> String {
             show(&c.metric, c.threshold),
             margin(c)
         );
+    }
+    if let Some(b) = &a.baseline {
+        let moved: Vec<_> = b
+            .comparisons
+            .iter()
+            .filter(|c| c.outcome != Change::Unchanged)
+            .collect();
+        let _ = writeln!(
+            s,
+            "\n**Against the baseline**: {} regression(s), {} improvement(s) (a change counts beyond {} % and the runs' own spread)\n",
+            b.regressions,
+            b.improvements,
+            b.regression_share * 100.0
+        );
+        if !moved.is_empty() {
+            let _ = writeln!(
+                s,
+                "| Outcome | Metric | Scope | Baseline | This run | Change |\n|---|---|---|---|---|---|"
+            );
+            for c in moved {
+                let _ = writeln!(
+                    s,
+                    "| {} | `{}` | {} | {} | {} | {} |",
+                    if c.outcome == Change::Regression {
+                        "regression"
+                    } else {
+                        "improvement"
+                    },
+                    c.metric,
+                    c.scope,
+                    show(&c.metric, c.baseline),
+                    show(&c.metric, c.current),
+                    c.change_pct
+                        .map(|p| format!("{p:+} %"))
+                        .unwrap_or_else(|| "—".into())
+                );
+            }
+        }
     }
     if !a.issues.is_empty() {
         let _ = writeln!(s, "\n**Findings**\n");

@@ -1,15 +1,23 @@
-//! Renderings of plans and assessments for people (Markdown, text) and tools (JSON, YAML).
-//! Every renderer is a pure function from a value to a string.
+//! Renderings of plans and assessments for people (Markdown, text, HTML with inline SVG charts)
+//! and tools (JSON, YAML, JUnit XML). Every renderer is a pure function from values to a string.
 
 mod assessment_md;
+mod html;
+mod junit;
+mod plan_html;
 mod plan_md;
+mod report_html;
+mod svg;
 
 use serde::Serialize;
 
 use crate::judge::Assessment;
 use crate::plan::Plan;
+use crate::results::RunResults;
 
 pub use assessment_md::{assessment_markdown, assessment_text};
+pub use junit::assessment_junit;
+pub use plan_html::plan_html;
 pub use plan_md::plan_markdown;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -18,6 +26,48 @@ pub enum Format {
     Yaml,
     Markdown,
     Text,
+    /// JUnit XML, for assessments only (each check a test case).
+    Junit,
+    /// A self-contained HTML page with inline SVG charts.
+    Html,
+}
+
+impl Format {
+    /// The file extension the daemon's outbox uses for this rendering.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+            Format::Markdown => "md",
+            Format::Text => "txt",
+            Format::Junit => "junit.xml",
+            Format::Html => "html",
+        }
+    }
+
+    /// Whether a plan can be rendered this way (JUnit is for judgements).
+    pub fn fits_plan(self) -> bool {
+        self != Format::Junit
+    }
+}
+
+/// Everything an assessment report can show. Only the assessment is needed for JSON, YAML,
+/// Markdown, text and JUnit; HTML charts the results' numbers and time series and, with a plan,
+/// the planned load shapes, and prints the evidence record's hash so a reader can find it in the
+/// log.
+pub struct ReportInput<'a> {
+    pub assessment: &'a Assessment,
+    pub results: &'a RunResults,
+    pub plan: Option<&'a Plan>,
+    pub evidence_hash: Option<&'a str>,
+}
+
+/// An assessment report in any format, e.g. for the outbox's `runs/<run>.{json,md,junit.xml,html}`.
+pub fn assessment_report(input: &ReportInput, f: Format) -> String {
+    match f {
+        Format::Html => report_html::report_html(input),
+        other => assessment(input.assessment, other),
+    }
 }
 
 /// Pretty JSON with a trailing newline, the form written to files and stdout.
@@ -38,6 +88,10 @@ pub fn plan(p: &Plan, f: Format) -> String {
         Format::Json => json(p),
         Format::Yaml => yaml(p),
         Format::Markdown | Format::Text => plan_markdown(p),
+        Format::Html => plan_html(p),
+        // A plan has no pass or fail to report; callers refuse JUnit for plans (`fits_plan`),
+        // and a plan asked for anyway is shown as the Markdown a person can read.
+        Format::Junit => plan_markdown(p),
     }
 }
 
@@ -47,6 +101,15 @@ pub fn assessment(a: &Assessment, f: Format) -> String {
         Format::Yaml => yaml(a),
         Format::Markdown => assessment_markdown(a),
         Format::Text => assessment_text(a),
+        Format::Junit => assessment_junit(a),
+        // Without the results there are no numbers to chart: the HTML holds the verdict, story
+        // and tables. Use `assessment_report` to get the charts.
+        Format::Html => report_html::report_html(&ReportInput {
+            assessment: a,
+            results: &RunResults::new(&a.results_format),
+            plan: None,
+            evidence_hash: None,
+        }),
     }
 }
 

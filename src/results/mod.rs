@@ -2,14 +2,20 @@
 //! milliseconds, overall and per endpoint. `read` detects the format and dispatches to a reader.
 
 mod aggregate;
+mod artillery;
+mod gatling;
+mod jmeter_stats;
+mod json_formats;
 mod jtl_csv;
 mod jtl_xml;
 mod k6_ndjson;
+mod k6_summary;
 mod locust;
 mod records;
 mod sniff;
 mod stream;
 mod summary;
+mod vegeta;
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -389,6 +395,9 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
         }
         _ => {}
     }
+    if let Some(r) = json_formats::read_other(name, bytes) {
+        return r;
+    }
     let text = utf8(name, bytes)?;
     if text
         .trim_start_matches('\u{feff}')
@@ -405,6 +414,9 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
             .hint(KNOWN_FORMATS),
         ));
     }
+    if let Some(r) = json_formats::read_text(name, text) {
+        return r;
+    }
     summary::read(name, text).map_err(|mut e| {
         // Nothing summary-like either: say which formats a file could have been.
         if let [d] = e.diagnostics.as_mut_slice()
@@ -419,7 +431,7 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
 
 /// Tells whether a parsed JSON document is a results file this crate understands.
 pub fn looks_like_results(value: &serde_json::Value) -> bool {
-    summary::looks_like_summary(value)
+    summary::looks_like_summary(value) || json_formats::looks_like(value)
 }
 
 /// A gzip file held in memory: decompressed as a stream, bounded like a file on disk.

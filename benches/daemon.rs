@@ -1,0 +1,278 @@
+//! Daemon benchmark (`cargo bench --bench daemon`): drop-to-output latency, burst throughput
+//! against the do-it-yourself `inotifywait` + `perfassist plan` loop measured in the same run,
+//! and the idle cost of the daemon. Prints figures; asserts nothing about time.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_perfassist");
+
+fn profile(service: &str) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/checkout-profile.yaml"
+    ))
+    .expect("fixture");
+    text.replace("service: checkout-api", &format!("service: {service}"))
+}
+
+fn start_daemon(root: &Path) -> Child {
+    let child = Command::new(BIN)
+        .args(["watch"])
+        .current_dir(root)
+        .env("PERFASSIST_LOG", "warn")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start daemon");
+    let status = root.join("outbox/status.json");
+    let start = Instant::now();
+    while !status.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "daemon did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+fn stop(mut child: Child) {
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[i.clamp(1, sorted.len()) - 1]
+}
+
+fn latency(n: usize) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("staging")).expect("staging");
+    let daemon = start_daemon(root);
+    let mut samples = Vec::with_capacity(n);
+    for i in 0..n {
+        let svc = format!("lat-{i}");
+        let staged = root.join("staging").join(format!("{svc}.yaml"));
+        std::fs::write(&staged, profile(&svc)).expect("write");
+        let md = root.join("outbox").join(&svc).join("plan.md");
+        let json = root.join("outbox").join(&svc).join("plan.json");
+        let t0 = Instant::now();
+        std::fs::rename(&staged, root.join("inbox").join(format!("{svc}.yaml"))).expect("rename");
+        while !(json.exists() && md.exists()) {
+            std::hint::spin_loop();
+            if t0.elapsed() > Duration::from_secs(10) {
+                panic!("no output for {svc}");
+            }
+        }
+        samples.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    stop(daemon);
+    samples.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "drop-to-output latency over {n} single drops by rename: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms (targets: p50 <= 10 ms, p99 <= 50 ms)",
+        percentile(&samples, 50.0),
+        percentile(&samples, 99.0),
+        samples[samples.len() - 1]
+    );
+}
+
+fn stage_profiles(dir: &Path, n: usize, prefix: &str) -> Vec<PathBuf> {
+    std::fs::create_dir_all(dir).expect("staging");
+    (0..n)
+        .map(|i| {
+            let svc = format!("{prefix}-{i}");
+            let p = dir.join(format!("{svc}.yaml"));
+            std::fs::write(&p, profile(&svc)).expect("write");
+            p
+        })
+        .collect()
+}
+
+fn evidence_lines(root: &Path) -> usize {
+    std::fs::read_dir(root.join("evidence"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+                .map(|e| {
+                    std::fs::read(e.path())
+                        .map(|b| b.iter().filter(|c| **c == b'\n').count())
+                        .unwrap_or(0)
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn burst_daemon(n: usize) -> f64 {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    let files = stage_profiles(&root.join("staging"), n, "burst");
+    let daemon = start_daemon(root);
+    let t0 = Instant::now();
+    for f in &files {
+        std::fs::rename(f, root.join("inbox").join(f.file_name().expect("name"))).expect("rename");
+    }
+    // Evidence is appended only after the outputs are durable, so its count marks completion.
+    while evidence_lines(root) < n {
+        assert!(
+            t0.elapsed() < Duration::from_secs(600),
+            "burst did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    stop(daemon);
+    let outputs = (0..n)
+        .filter(|i| root.join(format!("outbox/burst-{i}/plan.json")).exists())
+        .count();
+    println!(
+        "daemon: {n} profiles dropped at once -> {outputs} plans in {secs:.2} s = {:.0} inputs/s (lost: {})",
+        n as f64 / secs,
+        n - outputs
+    );
+    n as f64 / secs
+}
+
+/// What users write without perfassist's daemon: inotifywait feeding `perfassist plan` per file.
+fn burst_baseline(n: usize) -> Option<f64> {
+    if Command::new("inotifywait")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
+        println!("baseline skipped: inotifywait not installed (apt-get install inotify-tools)");
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    let files = stage_profiles(&root.join("staging"), n, "base");
+    std::fs::create_dir_all(root.join("inbox")).expect("inbox");
+    std::fs::create_dir_all(root.join("out")).expect("out");
+    let script = format!(
+        "inotifywait -m -q -e moved_to --format '%f' inbox | while read -r f; do {BIN} plan --profile \"inbox/$f\" --out \"out/$f.json\"; done"
+    );
+    let mut child = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(root)
+        .process_group(0)
+        .spawn()
+        .expect("baseline");
+    std::thread::sleep(Duration::from_millis(500));
+    let t0 = Instant::now();
+    for f in &files {
+        std::fs::rename(f, root.join("inbox").join(f.file_name().expect("name"))).expect("rename");
+    }
+    let done = |root: &Path| {
+        std::fs::read_dir(root.join("out"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    while done(root) < n {
+        if t0.elapsed() > Duration::from_secs(900) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGTERM) };
+    let _ = child.wait();
+    let outputs = done(root);
+    println!(
+        "baseline (inotifywait + perfassist plan per file): {n} profiles -> {outputs} plans in {secs:.2} s = {:.0} inputs/s",
+        outputs as f64 / secs
+    );
+    Some(outputs as f64 / secs)
+}
+
+fn proc_field(pid: u32, file: &str, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the command name.
+    f.get(11).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+}
+
+fn wakeups(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| {
+            d.flatten()
+                .map(|t| {
+                    let tid: u32 = t.file_name().to_string_lossy().parse().unwrap_or(0);
+                    proc_field(
+                        pid,
+                        &format!("task/{tid}/status"),
+                        "voluntary_ctxt_switches",
+                    ) + proc_field(
+                        pid,
+                        &format!("task/{tid}/status"),
+                        "nonvoluntary_ctxt_switches",
+                    )
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn idle(secs: u64) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("inbox")).expect("inbox");
+    std::fs::write(root.join("inbox/checkout.yaml"), profile("checkout-api")).expect("write");
+    let daemon = start_daemon(root);
+    std::thread::sleep(Duration::from_secs(1));
+    let pid = daemon.id();
+    let (cpu0, wake0) = (cpu_ticks(pid), wakeups(pid));
+    std::thread::sleep(Duration::from_secs(secs));
+    let (cpu1, wake1) = (cpu_ticks(pid), wakeups(pid));
+    let rss_kib = proc_field(pid, "status", "VmRSS:");
+    let hwm_kib = proc_field(pid, "status", "VmHWM:");
+    stop(daemon);
+    let tick = 100.0; // USER_HZ on Linux
+    println!(
+        "idle over {secs} s in event mode: RSS {:.1} MiB (peak {:.1} MiB; target <= 16 MiB), CPU {:.3} s, context switches {} (target: no periodic wake-ups)",
+        rss_kib as f64 / 1024.0,
+        hwm_kib as f64 / 1024.0,
+        (cpu1 - cpu0) as f64 / tick,
+        wake1 - wake0
+    );
+}
+
+use std::os::unix::process::CommandExt;
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (lat_n, burst_n, base_n, idle_s) = if quick {
+        (100, 1000, 200, 5)
+    } else {
+        (1000, 10_000, 1000, 60)
+    };
+    println!(
+        "perfassist daemon benchmark ({})",
+        if quick { "quick" } else { "full" }
+    );
+    latency(lat_n);
+    let ours = burst_daemon(burst_n);
+    if let Some(base) = burst_baseline(base_n) {
+        println!(
+            "burst throughput ratio: {:.1}x the inotifywait baseline (target >= 10x)",
+            ours / base
+        );
+    }
+    idle(idle_s);
+}

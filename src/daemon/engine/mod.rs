@@ -1,0 +1,450 @@
+//! Processing one inbox input: read it safely, tell a profile from a results file by content,
+//! call the pure core, stage every output, and queue the evidence record. Outputs, evidence and
+//! state are made durable together in `commit`, in that order, so a crash never loses a result
+//! and a restart never records one twice.
+
+mod profiles;
+mod rejects;
+mod runs;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{SecondsFormat, Utc};
+use sha2::{Digest, Sha256};
+
+use super::inbox::{self, Candidate};
+use super::settings::Settings;
+use super::state::{self, Entry, Kind, State, Status};
+use crate::diag::Diagnostic;
+use crate::evidence::{self, FileDigest, Outcome};
+use crate::judge;
+use crate::plan::{self, Plan};
+use crate::profile::{self, ServiceProfile};
+use crate::{output, render, results};
+
+/// Error reports for inputs whose service cannot be told go here; no service can have this name
+/// (service names start with a letter or digit).
+pub const UNSORTED: &str = "_unsorted";
+
+/// What happened to one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Unchanged,
+    Done,
+    Waiting,
+    Rejected,
+    /// Looked incomplete right after a close or rename: try again after the settle window.
+    Deferred,
+    Removed,
+    Ignored,
+}
+
+/// Counters for the current run of the daemon (and for `--once`'s exit code).
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    pub processed: u64,
+    pub rejected: u64,
+    pub slo_failed: u64,
+    pub removed: u64,
+}
+
+/// An HTML report waiting for the hash of its evidence record.
+struct PendingHtml {
+    event: usize,
+    path: PathBuf,
+    assessment: judge::Assessment,
+    results: results::RunResults,
+    plan: Option<Plan>,
+}
+
+struct LoadedProfile {
+    key: String,
+    sha256: String,
+    profile: ServiceProfile,
+    plan: Plan,
+}
+
+pub struct Engine {
+    s: Settings,
+    inbox_canon: PathBuf,
+    pub state: State,
+    profiles: BTreeMap<String, LoadedProfile>,
+    log: evidence::Log,
+    batch: output::Batch,
+    events: Vec<evidence::Event>,
+    pending_html: Vec<PendingHtml>,
+    pub counters: Counters,
+    dirty: bool,
+    last_meta: std::time::Instant,
+}
+
+/// How often the state and status files are rewritten during a burst.
+const META_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The evidence log's options from the daemon's settings.
+fn log_options(s: &Settings) -> Result<evidence::Options, String> {
+    let key = match &s.evidence_key {
+        Some(p) => Some(
+            std::fs::read(p)
+                .map_err(|e| format!("{}: cannot read evidence key: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    Ok(evidence::Options {
+        max_bytes: Some(s.evidence_max_bytes),
+        daily: s.evidence_daily,
+        keep_files: s.evidence_keep_files,
+        keep_days: s.evidence_keep_days,
+        key,
+    })
+}
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl Engine {
+    pub fn open(s: Settings) -> Result<Engine, String> {
+        for dir in [&s.inbox, &s.outbox, &s.evidence_dir, &s.state_dir] {
+            if !dir.exists() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
+            }
+        }
+        let inbox_canon =
+            std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
+        let mut state = State::load(&s.state_dir)?;
+        let opts = log_options(&s)?;
+        let log = evidence::Log::open(&s.evidence_dir.join("evidence.jsonl"), opts)
+            .map_err(|e| e.to_string())?;
+        let prefix = format!("{}/", s.inbox.display());
+        for r in state::replay(&s.evidence_dir, state.evidence_seq) {
+            state.evidence_seq = state.evidence_seq.max(r.seq);
+            let Some(k) = r.input.strip_prefix(&prefix) else {
+                continue;
+            };
+            match r.outcome.as_str() {
+                "input-removed" => {
+                    state.inputs.remove(k);
+                }
+                outcome => {
+                    let status = if outcome == "input-rejected" {
+                        Status::Rejected
+                    } else {
+                        Status::Done
+                    };
+                    let entry = state.inputs.entry(k.to_string()).or_insert(Entry {
+                        sha256: String::new(),
+                        kind: Kind::Results,
+                        status,
+                        service: None,
+                        run: None,
+                        error: None,
+                        verdict: None,
+                    });
+                    entry.sha256 = r.sha256;
+                    entry.status = status;
+                }
+            }
+        }
+        Ok(Engine {
+            s,
+            inbox_canon,
+            state,
+            profiles: BTreeMap::new(),
+            log,
+            batch: output::Batch::default(),
+            events: Vec::new(),
+            pending_html: Vec::new(),
+            counters: Counters::default(),
+            dirty: true,
+            last_meta: std::time::Instant::now(),
+        })
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.s
+    }
+
+    fn input_name(&self, key: &str) -> String {
+        format!("{}/{key}", self.s.inbox.display())
+    }
+
+    /// Handles one candidate path. `allow_reject` is false on the first attempt after a close or
+    /// rename, so a file that turns out incomplete is retried after the settle window instead.
+    pub fn handle(&mut self, c: &Candidate, allow_reject: bool) -> Handled {
+        self.handle_inner(c, allow_reject, false)
+    }
+
+    fn handle_inner(&mut self, c: &Candidate, allow_reject: bool, force: bool) -> Handled {
+        let key = state::key(&c.rel);
+        let path = self.s.inbox.join(&c.rel);
+        if std::fs::symlink_metadata(&path).is_err() {
+            return self.removed(&key);
+        }
+        let bytes = match inbox::check_file(&self.inbox_canon, &path, self.s.max_input_bytes) {
+            Ok(_) => std::fs::read(&path),
+            Err(msg) if msg == "not a regular file" => return Handled::Ignored,
+            Err(msg) => {
+                let d = Diagnostic::error("", msg);
+                return self.reject(&key, c, "", "input", vec![d], None);
+            }
+        };
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.removed(&key),
+            Err(e) => {
+                return self.reject(
+                    &key,
+                    c,
+                    "",
+                    "input",
+                    vec![Diagnostic::error("", format!("cannot read: {e}"))],
+                    None,
+                );
+            }
+        };
+        let digest = sha256(&bytes);
+        let known = self.state.inputs.get(&key).cloned();
+        let unchanged = known.as_ref().is_some_and(|e| e.sha256 == digest);
+        if unchanged && !force {
+            let e = known.as_ref().map(|e| (e.kind, e.status));
+            match e {
+                // After a restart the profile is not in memory yet: load it without new outputs.
+                Some((Kind::Profile, Status::Done)) => {
+                    self.load_quietly(&key, &path, &bytes, &digest);
+                    return Handled::Unchanged;
+                }
+                Some((_, Status::Waiting)) => {}
+                _ => return Handled::Unchanged,
+            }
+        }
+        let file_name = c
+            .rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(main) = results::companion_of(&file_name) {
+            return self.companion(&key, c, &digest, &main);
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if is_profile(&file_name, &text) {
+            self.profile_input(&key, c, &path, &text, &digest, allow_reject)
+        } else {
+            self.results_input(&key, c, &path, &digest, allow_reject)
+        }
+    }
+
+    fn load_quietly(&mut self, key: &str, path: &Path, bytes: &[u8], digest: &str) {
+        let text = String::from_utf8_lossy(bytes);
+        if let Ok(l) = profile::load(&path.display().to_string(), &text)
+            && !self.profiles.contains_key(&l.profile.service)
+        {
+            let plan = plan::generate(&l.profile, &plan::Defaults::default());
+            self.profiles.insert(
+                l.profile.service.clone(),
+                LoadedProfile {
+                    key: key.to_string(),
+                    sha256: digest.to_string(),
+                    profile: l.profile,
+                    plan,
+                },
+            );
+        }
+    }
+
+    fn companion(&mut self, key: &str, c: &Candidate, digest: &str, main: &str) -> Handled {
+        self.set_entry(
+            key,
+            digest,
+            Kind::Companion,
+            Status::Done,
+            c.folder_service.clone(),
+            None,
+            None,
+        );
+        let main_rel = c.rel.with_file_name(main);
+        let main_key = state::key(&main_rel);
+        if self.state.inputs.contains_key(&main_key) {
+            let mc = Candidate {
+                rel: main_rel,
+                folder_service: c.folder_service.clone(),
+            };
+            self.handle_inner(&mc, true, true);
+        }
+        Handled::Done
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn set_entry(
+        &mut self,
+        key: &str,
+        digest: &str,
+        kind: Kind,
+        status: Status,
+        service: Option<String>,
+        run: Option<String>,
+        error: Option<String>,
+    ) {
+        self.state.inputs.insert(
+            key.to_string(),
+            Entry {
+                sha256: digest.to_string(),
+                kind,
+                status,
+                service,
+                run,
+                error,
+                verdict: None,
+            },
+        );
+        self.dirty = true;
+    }
+
+    fn stage(&mut self, path: &Path, bytes: &[u8]) -> Option<FileDigest> {
+        match self.batch.stage(path, bytes) {
+            Ok(()) => Some(FileDigest::of_bytes(path.display().to_string(), bytes)),
+            Err(e) => {
+                tracing::error!(path = %path.display(), error = %e, "cannot write output");
+                None
+            }
+        }
+    }
+
+    fn removed(&mut self, key: &str) -> Handled {
+        let Some(entry) = self.state.inputs.remove(key) else {
+            return Handled::Ignored;
+        };
+        self.dirty = true;
+        let name = self.input_name(key);
+        if entry.kind == Kind::Profile
+            && let Some(s) = &entry.service
+            && self.profiles.get(s).is_some_and(|p| p.key == key)
+        {
+            self.profiles.remove(s);
+        }
+        self.events.push(evidence::Event {
+            ts: now(),
+            service: entry.service.clone().unwrap_or_default(),
+            profile: name.clone(),
+            scenarios: Vec::new(),
+            interpretation: false,
+            outcome: Outcome::InputRemoved,
+            inputs: vec![FileDigest {
+                path: name,
+                sha256: entry.sha256,
+            }],
+            outputs: Vec::new(),
+            verdict: None,
+            failed_checks: Vec::new(),
+            detail: Some("input deleted from the inbox; its outputs are kept".into()),
+        });
+        self.counters.removed += 1;
+        Handled::Removed
+    }
+
+    /// Inputs the state knows that are no longer in the inbox.
+    pub fn vanished(&self, present: &[Candidate]) -> Vec<String> {
+        let keys: std::collections::BTreeSet<String> =
+            present.iter().map(|c| state::key(&c.rel)).collect();
+        self.state
+            .inputs
+            .keys()
+            .filter(|k| !keys.contains(*k))
+            .cloned()
+            .collect()
+    }
+
+    pub fn remove_key(&mut self, key: &str) {
+        self.removed(key);
+    }
+
+    /// Makes this batch durable: outputs, then evidence. The state and status files follow in
+    /// `flush_meta`; the evidence log covers the state between its saves.
+    pub fn commit(&mut self) -> Result<(), String> {
+        if !self.batch.is_empty() {
+            self.batch
+                .commit()
+                .map_err(|e| format!("cannot write outputs: {e}"))?;
+        }
+        if !self.events.is_empty() {
+            let appended = self
+                .log
+                .append_batch(&self.events)
+                .map_err(|e| e.to_string())?;
+            if let Some(last) = appended.last() {
+                self.state.evidence_seq = last.seq;
+            }
+            self.events.clear();
+            self.dirty = true;
+            for p in std::mem::take(&mut self.pending_html) {
+                let hash = appended
+                    .get(p.event)
+                    .map(|a| a.hash.as_str())
+                    .filter(|h| !h.is_empty());
+                let input = render::ReportInput {
+                    assessment: &p.assessment,
+                    results: &p.results,
+                    plan: p.plan.as_ref(),
+                    evidence_hash: hash,
+                };
+                let html = render::assessment_report(&input, render::Format::Html);
+                self.stage(&p.path, html.as_bytes());
+            }
+            if !self.batch.is_empty() {
+                self.batch
+                    .commit()
+                    .map_err(|e| format!("cannot write HTML reports: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the state and status files if they changed, at most about once a second unless
+    /// `force` (when the queue is empty, or on shutdown, where `durable` is also set).
+    pub fn flush_meta(
+        &mut self,
+        queue_depth: usize,
+        force: bool,
+        durable: bool,
+    ) -> Result<(), String> {
+        if !self.dirty || (!force && self.last_meta.elapsed() < META_INTERVAL) {
+            return Ok(());
+        }
+        self.state
+            .save(&self.s.state_dir, durable)
+            .map_err(|e| format!("cannot save state: {e}"))?;
+        super::status::write(&self.s, &self.state, &self.counters, queue_depth)
+            .map_err(|e| format!("cannot write status: {e}"))?;
+        self.dirty = false;
+        self.last_meta = std::time::Instant::now();
+        Ok(())
+    }
+
+    /// Reopens the evidence log (after SIGHUP, e.g. when an operator moved files aside).
+    pub fn reopen_log(&mut self) -> Result<(), String> {
+        let opts = log_options(&self.s)?;
+        self.log = evidence::Log::open(&self.s.evidence_dir.join("evidence.jsonl"), opts)
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+/// A profile is YAML, or JSON with a `service` name and a profile section; everything else is
+/// offered to the results readers.
+fn is_profile(file_name: &str, text: &str) -> bool {
+    let lower = file_name.to_ascii_lowercase();
+    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+        return true;
+    }
+    let looks_json = lower.ends_with(".json") || text.trim_start().starts_with('{');
+    looks_json
+        && serde_json::from_str::<serde_json::Value>(text)
+            .map(|v| profile::looks_like_profile(&v) && !results::looks_like_results(&v))
+            .unwrap_or(false)
+}

@@ -1,0 +1,209 @@
+//! A results file from the inbox: read it with the right runner reader, judge it against its
+//! service's profile (or let it wait for one), and write the assessment renderings.
+
+use std::path::Path;
+
+use super::{Engine, Handled, PendingHtml, now};
+use crate::daemon::inbox::{self, Candidate};
+use crate::daemon::state::{Kind, Status};
+use crate::diag::Diagnostic;
+use crate::evidence::{self, FileDigest, Outcome};
+use crate::judge::{self, Verdict};
+use crate::profile;
+use crate::render;
+use crate::results;
+
+impl Engine {
+    pub(super) fn results_input(
+        &mut self,
+        key: &str,
+        c: &Candidate,
+        path: &Path,
+        digest: &str,
+        allow_reject: bool,
+    ) -> Handled {
+        let name = path.display().to_string();
+        let service_from_folder = match &c.folder_service {
+            Some(f) => match inbox::folder_service_problem(f) {
+                None => Some(f.clone()),
+                Some(why) => {
+                    let d = Diagnostic::error(
+                        "",
+                        format!("the folder name {f:?} is not a usable service name: {why}"),
+                    );
+                    return self.reject_with_digest(
+                        key,
+                        digest,
+                        None,
+                        "results file",
+                        vec![d],
+                        None,
+                    );
+                }
+            },
+            None => None,
+        };
+        let run = self.run_name(key, c);
+        let results = match results::read_file(path, &name) {
+            Ok(r) => r,
+            Err(e) => {
+                if !allow_reject {
+                    return Handled::Deferred;
+                }
+                return self.reject_with_digest(
+                    key,
+                    digest,
+                    service_from_folder,
+                    "results file",
+                    e.diagnostics,
+                    Some(&run),
+                );
+            }
+        };
+        let Some(service) = service_from_folder.or_else(|| {
+            results
+                .service
+                .clone()
+                .filter(|s| profile::check_service_name(s).is_ok())
+        }) else {
+            let d = Diagnostic::error("", "cannot tell which service these results belong to")
+                .hint(format!(
+                    "put results files in {}/<service>/ next to the service's profile",
+                    self.s.inbox.display()
+                ));
+            return self.reject_with_digest(key, digest, None, "results file", vec![d], None);
+        };
+        let Some(lp) = self.profiles.get(&service) else {
+            self.set_entry(
+                key,
+                digest,
+                Kind::Results,
+                Status::Waiting,
+                Some(service),
+                Some(run),
+                None,
+            );
+            return Handled::Waiting;
+        };
+        let settings = judge::Settings {
+            warn_band: self.s.warn_band,
+            ..judge::Settings::default()
+        };
+        let a = judge::assess(&lp.profile, &results, &settings);
+        let profile_name = self.input_name(&lp.key);
+        let profile_sha = lp.sha256.clone();
+        let scenarios: Vec<String> = lp
+            .plan
+            .scenarios
+            .iter()
+            .map(|s| s.name.to_string())
+            .collect();
+        let dir = self.s.outbox.join(&service).join("runs");
+        let mut outputs = Vec::new();
+        for (ext, body) in [
+            ("json", render::json(&a)),
+            ("md", render::assessment(&a, render::Format::Markdown)),
+            ("junit.xml", render::assessment(&a, render::Format::Junit)),
+        ] {
+            if let Some(d) = self.stage(&dir.join(format!("{run}.{ext}")), body.as_bytes()) {
+                outputs.push(d);
+            }
+        }
+        self.batch.remove(&dir.join(format!("{run}.error.json")));
+        self.batch.remove(&dir.join(format!("{run}.error.md")));
+        if a.verdict.is_failure() {
+            self.counters.slo_failed += 1;
+        }
+        self.events.push(evidence::Event {
+            ts: now(),
+            service: service.clone(),
+            profile: profile_name.clone(),
+            scenarios,
+            interpretation: true,
+            outcome: if a.verdict == Verdict::Pass {
+                Outcome::InterpretationGenerated
+            } else {
+                Outcome::IssuesDetected
+            },
+            inputs: vec![
+                FileDigest {
+                    path: name,
+                    sha256: digest.to_string(),
+                },
+                FileDigest {
+                    path: profile_name,
+                    sha256: profile_sha,
+                },
+            ],
+            outputs,
+            verdict: Some(a.verdict.label().to_string()),
+            failed_checks: a
+                .checks
+                .iter()
+                .filter(|c| c.status == judge::Status::Fail)
+                .map(|c| c.id.clone())
+                .collect(),
+            detail: None,
+        });
+        let verdict = a.verdict;
+        // The HTML report shows its evidence record's hash, so it is written after the record.
+        self.pending_html.push(PendingHtml {
+            event: self.events.len() - 1,
+            path: dir.join(format!("{run}.html")),
+            assessment: a,
+            results,
+            plan: self.profiles.get(&service).map(|lp| lp.plan.clone()),
+        });
+        self.set_entry(
+            key,
+            digest,
+            Kind::Results,
+            Status::Done,
+            Some(service),
+            Some(run),
+            None,
+        );
+        if let Some(e) = self.state.inputs.get_mut(key) {
+            e.verdict = Some(verdict.label().to_string());
+        }
+        self.counters.processed += 1;
+        Handled::Done
+    }
+
+    /// `outbox/<service>/runs/<run>.*`: the file's stem, made safe; the full name when another
+    /// input of the service already uses that stem.
+    pub(super) fn run_name(&self, key: &str, c: &Candidate) -> String {
+        if let Some(existing) = self.state.inputs.get(key).and_then(|e| e.run.clone()) {
+            return existing;
+        }
+        let parts: Vec<String> = c
+            .rel
+            .components()
+            .map(|p| p.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let inner = if c.folder_service.is_some() {
+            &parts[1..]
+        } else {
+            &parts[..]
+        };
+        let file = inner.last().cloned().unwrap_or_default();
+        let stem = Path::new(&file)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or(file.clone());
+        let mut pieces: Vec<String> = inner[..inner.len().saturating_sub(1)].to_vec();
+        pieces.push(stem);
+        let candidate = inbox::safe_component(&pieces.join("_"));
+        let taken = self.state.inputs.iter().any(|(k, e)| {
+            k != key
+                && e.run.as_deref() == Some(candidate.as_str())
+                && e.service == c.folder_service
+        });
+        if taken {
+            let joined = format!("{}_{}", pieces[..pieces.len() - 1].join("_"), file);
+            inbox::safe_component(joined.trim_start_matches('_'))
+        } else {
+            candidate
+        }
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Checks the shipped systemd units with systemd's own verifier, pointing ExecStart at the binary
+# this checkout built (systemd-analyze refuses units whose command does not exist).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+bin="$root/target/release/perfassist"
+[ -x "$bin" ] || cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  apt-get update -qq >/dev/null 2>&1 || true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null 2>&1 || true
+fi
+command -v systemd-analyze >/dev/null || { echo "systemd-analyze is not available"; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for unit in perfassist.service perfassist-once.service perfassist-once.timer; do
+  sed "s#/usr/local/bin/perfassist#$bin#g" "$root/deploy/$unit" > "$work/$unit"
+done
+cd "$work"
+out=$(systemd-analyze verify ./perfassist.service ./perfassist-once.service ./perfassist-once.timer 2>&1 || true)
+# Only complaints about our units count (the host's own units may be incomplete in containers).
+if echo "$out" | grep -E '^perfassist' ; then
+  echo "systemd-analyze found problems in the units above"
+  exit 1
+fi
+grep -q '^Type=notify' perfassist.service
+grep -q '^WatchdogSec=' perfassist.service
+grep -q '^ProtectSystem=strict' perfassist.service
+grep -q '^NoNewPrivileges=yes' perfassist.service
+# The unit's ExecStart must parse with the shipped config file.
+mkdir -p cfg && sed -e "s#/srv/perfassist#$work/srv#g" -e "s#/var/lib/perfassist#$work/var#g" "$root/deploy/perfassist.yaml" > cfg/perfassist.yaml
+mkdir -p "$work/srv/inbox"
+cp "$root/fixtures/checkout-profile.yaml" "$work/srv/inbox/"
+"$bin" watch --once --config cfg/perfassist.yaml
+test -s "$work/srv/outbox/checkout-api/plan.json"
+echo "systemd units verify and the shipped config runs"
