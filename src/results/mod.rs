@@ -1,11 +1,19 @@
 //! Run results normalised from whatever a load-test runner wrote: counts, rates and latencies in
 //! milliseconds, overall and per endpoint. `read` detects the format and dispatches to a reader.
 
+mod aggregate;
 mod artillery;
 mod gatling;
 mod jmeter_stats;
 mod json_formats;
+mod jtl_csv;
+mod jtl_xml;
+mod k6_ndjson;
 mod k6_summary;
+mod locust;
+mod records;
+mod sniff;
+mod stream;
 mod summary;
 mod vegeta;
 
@@ -179,29 +187,162 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
     d
 }
 
-/// Reads a results file from disk. Formats that can be large (JMeter JTL, k6 NDJSON) are read as
-/// a stream in constant memory; summaries are read whole. `name` is used in error messages.
+/// Reads a results file from disk. Raw-sample formats (JMeter JTL, k6 NDJSON, gzip or not) are
+/// read as a stream in constant memory; summaries are read whole. A Locust `X_stats.csv` picks
+/// up `X_stats_history.csv` and `X_failures.csv` from the same folder. `name` is used in errors.
 pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, ResultsError> {
-    let bytes = std::fs::read(path)
+    let mut file = std::fs::File::open(path)
         .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    read_opened(path, name, &mut file, size)
+}
+
+/// `read_file`, also returning the SHA-256 (hex) of the file's bytes, hashed in the same pass so
+/// a gigabyte file is read from disk once.
+pub fn read_file_hashed(
+    path: &std::path::Path,
+    name: &str,
+) -> Result<(RunResults, String), ResultsError> {
+    use sha2::{Digest, Sha256};
+    let cannot = |e: std::io::Error| {
+        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut hashing = Hashing {
+        inner: file,
+        hasher: Sha256::new(),
+    };
+    let results = read_opened(path, name, &mut hashing, size)?;
+    // A reader may stop before the end (a summary's limit, a Locust file read whole stays
+    // complete): the digest covers every byte of the file all the same.
+    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(cannot)?;
+    Ok((results, hex::encode(hashing.hasher.finalize())))
+}
+
+/// Hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn read_opened(
+    path: &std::path::Path,
+    name: &str,
+    file: &mut dyn std::io::Read,
+    size: u64,
+) -> Result<RunResults, ResultsError> {
+    use std::io::{BufRead, BufReader, Read};
+    let cannot = |e: std::io::Error| {
+        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
+    };
+    let mut raw = BufReader::with_capacity(1 << 16, file);
+    let gz = sniff::is_gzip(raw.fill_buf().map_err(cannot)?);
+    let mut input: Box<dyn BufRead + '_> = if gz {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(raw),
+        ))
+    } else {
+        Box::new(raw)
+    };
+    let head = peek(&mut input, sniff::HEAD_LEN).map_err(cannot)?;
+    let format = sniff::sniff(name, &head);
+    if format.is_stream() {
+        return stream::read(name, input, format);
+    }
+    // Summaries are small; a huge file that is not a raw-sample stream is not one we know.
+    if gz || size > WHOLE_FILE_LIMIT {
+        let mut bytes = Vec::new();
+        input
+            .take(WHOLE_FILE_LIMIT + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| stream::io_error(name, None, &e))?;
+        if bytes.len() as u64 > WHOLE_FILE_LIMIT {
+            return Err(ResultsError::one(
+                name,
+                Diagnostic::error(
+                    "",
+                    format!(
+                        "over {} MiB and not a raw-sample format (JMeter JTL or k6 NDJSON)",
+                        WHOLE_FILE_LIMIT >> 20
+                    ),
+                )
+                .hint("summaries are small JSON or CSV files; is this the right file?"),
+            ));
+        }
+        return read(name, &bytes);
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    input.read_to_end(&mut bytes).map_err(cannot)?;
+    if format == sniff::Format::LocustStats {
+        return read_locust_with_companions(path, name, &bytes);
+    }
     read(name, &bytes)
 }
 
-/// Locust writes several files per run (`X_stats.csv` with `X_stats_history.csv`,
-/// `X_failures.csv`, `X_exceptions.csv`). For a companion file this returns the file name of the
-/// run's main file, which is judged instead (and re-judged when a companion changes).
-pub fn companion_of(file_name: &str) -> Option<String> {
-    let _ = file_name;
-    None
+const KNOWN_FORMATS: &str = "expected a metrics summary (JSON or CSV with p95_ms, error_rate, ...), \
+     a JMeter JTL (CSV or XML), k6 --out json NDJSON, or Locust's --csv or --json output";
+
+/// Summaries and JSON documents are read whole, up to this size.
+const WHOLE_FILE_LIMIT: u64 = 256 << 20;
+
+/// A copy of the start of `input`'s buffer (one fill, up to `len` bytes), left unconsumed.
+fn peek(input: &mut dyn std::io::BufRead, len: usize) -> std::io::Result<Vec<u8>> {
+    let buf = input.fill_buf()?;
+    Ok(buf[..buf.len().min(len)].to_vec())
 }
 
-/// Reads a results file of any supported format. `name` is the file name as the user gave it and
-/// serves both as a format hint and in error messages.
-pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
-    if let Some(r) = json_formats::read_other(name, bytes) {
-        return r;
-    }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+fn read_locust_with_companions(
+    path: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+) -> Result<RunResults, ResultsError> {
+    let text = utf8(name, bytes)?;
+    let sibling = |suffix: &str| -> Result<Option<(String, String)>, ResultsError> {
+        let Some(file_name) = path.file_name().and_then(|f| f.to_str()) else {
+            return Ok(None);
+        };
+        let Some(prefix) = file_name.strip_suffix("_stats.csv") else {
+            return Ok(None);
+        };
+        let p = path.with_file_name(format!("{prefix}{suffix}"));
+        match std::fs::read(&p) {
+            Ok(b) => {
+                let n = name
+                    .strip_suffix("_stats.csv")
+                    .map_or_else(|| p.display().to_string(), |pre| format!("{pre}{suffix}"));
+                let t = utf8(&n, &b)?.to_string();
+                Ok(Some((n, t)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ResultsError::one(
+                &p.display().to_string(),
+                Diagnostic::error("", format!("cannot read: {e}")),
+            )),
+        }
+    };
+    let history = sibling("_stats_history.csv")?;
+    let failures = sibling("_failures.csv")?;
+    locust::read_stats(
+        name,
+        text,
+        history.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+        failures.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
+    )
+}
+
+fn utf8<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ResultsError> {
+    std::str::from_utf8(bytes).map_err(|e| {
         ResultsError::one(
             name,
             Diagnostic::error(
@@ -213,21 +354,108 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
             )
             .hint("results files must be JSON or CSV text"),
         )
-    })?;
-    if text.trim().is_empty() {
+    })
+}
+
+/// Locust writes several files per run (`X_stats.csv` with `X_stats_history.csv`,
+/// `X_failures.csv`, `X_exceptions.csv`). For a companion file this returns the file name of the
+/// run's main file, which is judged instead (and re-judged when a companion changes).
+pub fn companion_of(file_name: &str) -> Option<String> {
+    locust::companion_of(file_name)
+}
+
+/// Reads a results file of any supported format. `name` is the file name as the user gave it and
+/// serves both as a format hint and in error messages.
+pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ResultsError::one(
             name,
             Diagnostic::error("", "the file is empty")
                 .hint("was the run interrupted before it wrote its results?"),
         ));
     }
+    if sniff::is_gzip(bytes) {
+        return read_gzip(name, bytes);
+    }
+    match sniff::sniff(name, &bytes[..bytes.len().min(sniff::HEAD_LEN)]) {
+        f if f.is_stream() => return stream::read(name, bytes, f),
+        sniff::Format::LocustStats => {
+            return locust::read_stats(name, utf8(name, bytes)?, None, None);
+        }
+        sniff::Format::LocustJson => return locust::read_json(name, utf8(name, bytes)?),
+        f @ (sniff::Format::LocustHistory
+        | sniff::Format::LocustFailures
+        | sniff::Format::LocustExceptions) => {
+            let main = companion_of(name).unwrap_or_else(|| "X_stats.csv".into());
+            return Err(ResultsError::one(
+                name,
+                Diagnostic::error("", format!("this is {}, a companion file", f.describe()))
+                    .hint(format!("read {main}, which picks up this file beside it")),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(r) = json_formats::read_other(name, bytes) {
+        return r;
+    }
+    let text = utf8(name, bytes)?;
+    if text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+    {
+        return Err(ResultsError::one(
+            name,
+            Diagnostic::error(
+                "",
+                "an XML document without <testResults>: not a JMeter JTL",
+            )
+            .at(Some(1), None)
+            .hint(KNOWN_FORMATS),
+        ));
+    }
     if let Some(r) = json_formats::read_text(name, text) {
         return r;
     }
-    summary::read(name, text)
+    summary::read(name, text).map_err(|mut e| {
+        // Nothing summary-like either: say which formats a file could have been.
+        if let [d] = e.diagnostics.as_mut_slice()
+            && d.message == "no metrics found"
+        {
+            d.message = "not a results format perfassist knows".into();
+            d.hint = Some(KNOWN_FORMATS.into());
+        }
+        e
+    })
 }
 
 /// Tells whether a parsed JSON document is a results file this crate understands.
 pub fn looks_like_results(value: &serde_json::Value) -> bool {
     summary::looks_like_summary(value) || json_formats::looks_like(value)
+}
+
+/// A gzip file held in memory: decompressed as a stream, bounded like a file on disk.
+fn read_gzip(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
+    use std::io::{BufRead, BufReader, Read};
+    let mut input: Box<dyn BufRead + '_> = Box::new(BufReader::with_capacity(
+        1 << 16,
+        flate2::bufread::MultiGzDecoder::new(bytes),
+    ));
+    let head = peek(&mut input, sniff::HEAD_LEN).map_err(|e| stream::io_error(name, None, &e))?;
+    let format = sniff::sniff(name, &head);
+    if format.is_stream() {
+        return stream::read(name, input, format);
+    }
+    let mut inner = Vec::new();
+    input
+        .take(WHOLE_FILE_LIMIT + 1)
+        .read_to_end(&mut inner)
+        .map_err(|e| stream::io_error(name, None, &e))?;
+    if sniff::is_gzip(&inner) || inner.len() as u64 > WHOLE_FILE_LIMIT {
+        return Err(ResultsError::one(
+            name,
+            Diagnostic::error("", "a compressed file of no raw-sample format we know"),
+        ));
+    }
+    read(name, &inner)
 }

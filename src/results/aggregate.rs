@@ -1,0 +1,599 @@
+//! Streaming aggregation of raw samples (one line per request) into HDR histograms: overall, per
+//! endpoint and per time bucket, in memory bounded by caps on endpoints and buckets.
+
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
+
+use hdrhistogram::Histogram;
+
+use super::{Bucket, EndpointResults, Latency, RunResults, Stats};
+
+/// Significant digits kept by the overall and per-endpoint histograms: a reported percentile is
+/// within 0.1 % (1/1024) of the sample value it stands for.
+pub const SIGFIG: u8 = 3;
+/// Per-bucket histograms keep 2 digits (within 1 %): a long soak has many buckets.
+pub const BUCKET_SIGFIG: u8 = 2;
+/// A latency above 1000 hours is recorded as 1000 hours: it is bad data either way.
+const MAX_MS: f64 = 3.6e6;
+
+/// The unit histograms count in. Whole-millisecond sources (JMeter) record milliseconds, so every
+/// value below 2048 ms is exact; fractional sources (k6) record microseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Resolution {
+    Millis,
+    Micros,
+}
+
+impl Resolution {
+    fn per_ms(self) -> f64 {
+        match self {
+            Resolution::Millis => 1.0,
+            Resolution::Micros => 1000.0,
+        }
+    }
+}
+
+/// The caps that keep memory bounded whatever the file size.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Distinct endpoints kept apart; samples of further endpoints count in the overall figures.
+    pub max_endpoints: usize,
+    /// Time buckets kept; past it, neighbouring buckets merge and the bucket width doubles.
+    pub max_buckets: usize,
+    /// Initial time-bucket width.
+    pub bucket_ms: i64,
+    /// Distinct status codes counted per endpoint; further codes count as `other`.
+    pub max_status_codes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_endpoints: 200,
+            max_buckets: 360,
+            bucket_ms: 10_000,
+            max_status_codes: 50,
+        }
+    }
+}
+
+/// One request as a raw-sample format describes it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sample<'a> {
+    /// When the request started, in milliseconds since the Unix epoch (or any fixed origin).
+    pub start_ms: Option<f64>,
+    pub elapsed_ms: f64,
+    pub name: Option<&'a str>,
+    pub method: Option<&'a str>,
+    /// `None` when the source does not say.
+    pub success: Option<bool>,
+    pub status: Option<&'a str>,
+    /// Active users or threads when the sample was taken, where the source records it.
+    pub users: Option<f64>,
+}
+
+fn new_hist(sigfig: u8) -> Histogram<u64> {
+    // new() only fails for sigfig > 5; ours are constants.
+    Histogram::new(sigfig).unwrap_or_else(|_| unreachable!("constant sigfig is valid"))
+}
+
+fn to_units(ms: f64, per_ms: f64) -> u64 {
+    // Adding a half and truncating rounds these non-negative values without a libm call.
+    (ms.clamp(0.0, MAX_MS) * per_ms + 0.5) as u64
+}
+
+/// Counts and latency distribution of one group of samples.
+struct Acc {
+    count: u64,
+    errors: u64,
+    /// Samples whose outcome the source did not state.
+    unknown_outcome: u64,
+    /// Failure flags given apart from the samples (k6's `http_req_failed` points).
+    flag_count: u64,
+    flag_errors: u64,
+    sum_ms: f64,
+    min_ms: f64,
+    max_ms: f64,
+    hist: Histogram<u64>,
+    /// Few distinct codes per run: a short list beats hashing every sample.
+    codes: Vec<(String, u64)>,
+    first_start: f64,
+    last_end: f64,
+    per_ms: f64,
+}
+
+impl Acc {
+    fn new(sigfig: u8, per_ms: f64) -> Self {
+        Acc {
+            per_ms,
+            count: 0,
+            errors: 0,
+            unknown_outcome: 0,
+            flag_count: 0,
+            flag_errors: 0,
+            sum_ms: 0.0,
+            min_ms: f64::INFINITY,
+            max_ms: f64::NEG_INFINITY,
+            hist: new_hist(sigfig),
+            codes: Vec::new(),
+            first_start: f64::INFINITY,
+            last_end: f64::NEG_INFINITY,
+        }
+    }
+
+    fn add(&mut self, s: &Sample, max_codes: usize) {
+        self.count += 1;
+        match s.success {
+            Some(false) => self.errors += 1,
+            Some(true) => {}
+            None => self.unknown_outcome += 1,
+        }
+        self.sum_ms += s.elapsed_ms;
+        self.min_ms = self.min_ms.min(s.elapsed_ms);
+        self.max_ms = self.max_ms.max(s.elapsed_ms);
+        // Auto-resizing histograms accept any value; the error cannot happen.
+        let _ = self.hist.record(to_units(s.elapsed_ms, self.per_ms));
+        if let Some(start) = s.start_ms {
+            self.first_start = self.first_start.min(start);
+            self.last_end = self.last_end.max(start + s.elapsed_ms);
+        }
+        if let Some(code) = s.status.filter(|c| !c.is_empty()) {
+            if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| c == code) {
+                *n += 1;
+            } else if self.codes.len() < max_codes {
+                self.codes.push((code.to_string(), 1));
+            } else if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| c == "other") {
+                *n += 1;
+            } else {
+                self.codes.push(("other".to_string(), 1));
+            }
+        }
+    }
+
+    fn errors(&self) -> Option<u64> {
+        if self.unknown_outcome == 0 {
+            Some(self.errors)
+        } else if self.flag_count > 0 {
+            Some(self.flag_errors)
+        } else {
+            None
+        }
+    }
+
+    fn latency(&self) -> Latency {
+        if self.count == 0 {
+            return Latency::default();
+        }
+        let q = |q: f64| {
+            let v = self.hist.value_at_quantile(q) as f64 / self.per_ms;
+            // The bin's upper edge can pass the largest sample; the extremes are known exactly.
+            Some(round3(v.clamp(self.min_ms, self.max_ms)))
+        };
+        Latency {
+            mean: Some(round3(self.sum_ms / self.count as f64)),
+            min: Some(round3(self.min_ms)),
+            p50: q(0.50),
+            p90: q(0.90),
+            p95: q(0.95),
+            p99: q(0.99),
+            p999: q(0.999),
+            max: Some(round3(self.max_ms)),
+        }
+    }
+
+    fn span_s(&self) -> Option<f64> {
+        (self.last_end > self.first_start).then(|| (self.last_end - self.first_start) / 1000.0)
+    }
+
+    fn stats(&self) -> Stats {
+        let errors = self.errors();
+        Stats {
+            requests: Some(self.count),
+            errors,
+            error_rate: errors
+                .filter(|_| self.count > 0)
+                .map(|e| e as f64 / self.count as f64),
+            throughput_rps: self.span_s().map(|s| self.count as f64 / s),
+            latency_ms: self.latency(),
+            status_codes: self.codes.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+        }
+    }
+}
+
+struct BucketAcc {
+    count: u64,
+    errors: u64,
+    known: u64,
+    sum_ms: f64,
+    min_ms: f64,
+    max_ms: f64,
+    hist: Histogram<u64>,
+    users_max: Option<f64>,
+}
+
+impl BucketAcc {
+    fn new() -> Self {
+        BucketAcc {
+            count: 0,
+            errors: 0,
+            known: 0,
+            sum_ms: 0.0,
+            min_ms: f64::INFINITY,
+            max_ms: f64::NEG_INFINITY,
+            hist: new_hist(BUCKET_SIGFIG),
+            users_max: None,
+        }
+    }
+
+    fn merge(&mut self, other: BucketAcc) {
+        self.count += other.count;
+        self.errors += other.errors;
+        self.known += other.known;
+        self.sum_ms += other.sum_ms;
+        self.min_ms = self.min_ms.min(other.min_ms);
+        self.max_ms = self.max_ms.max(other.max_ms);
+        // Both histograms auto-resize, so adding cannot fail.
+        let _ = self.hist.add(&other.hist);
+        self.users_max = match (self.users_max, other.users_max) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// Endpoint key: runner's name plus the method where the source has one.
+type EndpointIndex = HashMap<String, Vec<(Option<String>, usize)>>;
+
+/// Aggregates raw samples in one pass.
+pub struct Aggregator {
+    limits: Limits,
+    per_ms: f64,
+    overall: Acc,
+    index: EndpointIndex,
+    endpoints: Vec<(String, Option<String>, Acc)>,
+    dropped_endpoint_samples: u64,
+    origin_ms: Option<f64>,
+    bucket_ms: i64,
+    buckets: BTreeMap<i64, BucketAcc>,
+    /// Samples that carried no name (counted overall only).
+    unnamed: u64,
+}
+
+impl Aggregator {
+    pub fn new(limits: Limits, resolution: Resolution) -> Self {
+        let per_ms = resolution.per_ms();
+        Aggregator {
+            limits,
+            per_ms,
+            overall: Acc::new(SIGFIG, per_ms),
+            index: HashMap::default(),
+            endpoints: Vec::new(),
+            dropped_endpoint_samples: 0,
+            origin_ms: None,
+            bucket_ms: limits.bucket_ms.max(1),
+            buckets: BTreeMap::new(),
+            unnamed: 0,
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.overall.count
+    }
+
+    /// Finds or creates an endpoint; `None` when the cap is reached.
+    fn endpoint(&mut self, name: &str, method: Option<&str>) -> Option<usize> {
+        if let Some(list) = self.index.get(name)
+            && let Some((_, i)) = list.iter().find(|(m, _)| m.as_deref() == method)
+        {
+            return Some(*i);
+        }
+        if self.endpoints.len() >= self.limits.max_endpoints {
+            return None;
+        }
+        let i = self.endpoints.len();
+        self.endpoints.push((
+            name.to_string(),
+            method.map(str::to_string),
+            Acc::new(SIGFIG, self.per_ms),
+        ));
+        self.index
+            .entry(name.to_string())
+            .or_default()
+            .push((method.map(str::to_string), i));
+        Some(i)
+    }
+
+    pub fn add(&mut self, s: &Sample) {
+        let max_codes = self.limits.max_status_codes;
+        self.overall.add(s, max_codes);
+        match s.name {
+            Some(name) => match self.endpoint(name, s.method) {
+                Some(i) => self.endpoints[i].2.add(s, max_codes),
+                None => self.dropped_endpoint_samples += 1,
+            },
+            None => self.unnamed += 1,
+        }
+        if let Some(start) = s.start_ms {
+            self.add_to_bucket(start, s);
+        }
+    }
+
+    /// Records a failure flag given apart from the sample (k6 `http_req_failed`), used when the
+    /// samples themselves do not say whether they failed.
+    pub fn add_failure_flag(&mut self, name: Option<&str>, method: Option<&str>, failed: bool) {
+        self.overall.flag_count += 1;
+        self.overall.flag_errors += u64::from(failed);
+        if let Some(name) = name
+            && let Some(i) = self.endpoint(name, method)
+        {
+            let acc = &mut self.endpoints[i].2;
+            acc.flag_count += 1;
+            acc.flag_errors += u64::from(failed);
+        }
+    }
+
+    fn add_to_bucket(&mut self, start: f64, s: &Sample) {
+        let origin = *self.origin_ms.get_or_insert(start);
+        let key = ((start - origin) / self.bucket_ms as f64).floor() as i64;
+        let b = self.buckets.entry(key).or_insert_with(BucketAcc::new);
+        b.count += 1;
+        if let Some(ok) = s.success {
+            b.known += 1;
+            b.errors += u64::from(!ok);
+        }
+        b.sum_ms += s.elapsed_ms;
+        b.min_ms = b.min_ms.min(s.elapsed_ms);
+        b.max_ms = b.max_ms.max(s.elapsed_ms);
+        let _ = b.hist.record(to_units(s.elapsed_ms, self.per_ms));
+        if let Some(u) = s.users {
+            b.users_max = Some(b.users_max.map_or(u, |m: f64| m.max(u)));
+        }
+        if self.buckets.len() > self.limits.max_buckets {
+            self.coarsen();
+        }
+    }
+
+    /// Halves the number of buckets: floor(k / 2) merges neighbours, as if the width had been
+    /// doubled from the start.
+    fn coarsen(&mut self) {
+        self.bucket_ms = self.bucket_ms.saturating_mul(2);
+        let old = std::mem::take(&mut self.buckets);
+        for (k, b) in old {
+            match self.buckets.entry(k.div_euclid(2)) {
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(b),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(b);
+                }
+            }
+        }
+    }
+
+    /// The aggregated results, under the given format name.
+    pub fn finish(self, format: &str) -> RunResults {
+        let mut r = RunResults::new(format);
+        r.overall = self.overall.stats();
+        r.duration_s = self.overall.span_s();
+        let mut endpoints: Vec<EndpointResults> = self
+            .endpoints
+            .iter()
+            .map(|(name, method, acc)| EndpointResults {
+                name: name.clone(),
+                method: method.clone(),
+                stats: acc.stats(),
+            })
+            .collect();
+        endpoints.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
+        r.endpoints = endpoints;
+        let run_start = self.overall.first_start;
+        let run_end = self.overall.last_end;
+        let width = self.bucket_ms as f64;
+        let mut buckets = self.buckets;
+        // Samples are stamped when they start but written when they end, so a few early ones come
+        // after the first line and land before the origin: they belong to the first bucket.
+        if let Some(origin) = self.origin_ms
+            && origin - run_start < width
+        {
+            let early: Vec<i64> = buckets.range(..0).map(|(k, _)| *k).collect();
+            for k in early {
+                if let Some(b) = buckets.remove(&k) {
+                    match buckets.get_mut(&0) {
+                        Some(first) => first.merge(b),
+                        None => {
+                            buckets.insert(0, b);
+                        }
+                    }
+                }
+            }
+        }
+        let first_key = buckets.keys().next().copied();
+        if let Some(origin) = self.origin_ms {
+            for (k, b) in &buckets {
+                let start = if Some(*k) == first_key {
+                    run_start
+                } else {
+                    origin + (*k as f64) * width
+                };
+                let end = if *k == 0 {
+                    origin + width
+                } else {
+                    origin + (*k as f64 + 1.0) * width
+                }
+                .min(run_end);
+                let width_s = (end - start) / 1000.0;
+                let lat = if b.count > 0 {
+                    let q = |q: f64| {
+                        let v = b.hist.value_at_quantile(q) as f64 / self.per_ms;
+                        Some(round3(v.clamp(b.min_ms, b.max_ms)))
+                    };
+                    Latency {
+                        mean: Some(round3(b.sum_ms / b.count as f64)),
+                        min: Some(round3(b.min_ms)),
+                        p50: q(0.50),
+                        p90: q(0.90),
+                        p95: q(0.95),
+                        p99: q(0.99),
+                        p999: None,
+                        max: Some(round3(b.max_ms)),
+                    }
+                } else {
+                    Latency::default()
+                };
+                r.timeseries.push(Bucket {
+                    offset_s: round3((start - run_start) / 1000.0),
+                    throughput_rps: (width_s > 0.0).then(|| round3(b.count as f64 / width_s)),
+                    error_rate: (b.known > 0).then(|| b.errors as f64 / b.known as f64),
+                    latency_ms: lat,
+                    users: b.users_max,
+                    memory_percent: None,
+                });
+            }
+        }
+        r.notes.push(format!(
+            "percentiles from HDR histograms: nearest rank, within 0.1 % overall and per endpoint, \
+             within 1 % per {} s time bucket; counts, min, max and mean are exact",
+            self.bucket_ms as f64 / 1000.0
+        ));
+        if self.dropped_endpoint_samples > 0 {
+            r.notes.push(format!(
+                "more than {} distinct endpoints: {} samples of further endpoints count only in \
+                 the overall figures",
+                self.limits.max_endpoints, self.dropped_endpoint_samples
+            ));
+        }
+        if self.unnamed > 0 {
+            r.notes.push(format!(
+                "{} samples carried no endpoint name and count only in the overall figures",
+                self.unnamed
+            ));
+        }
+        if r.overall.errors.is_none() && r.overall.requests.unwrap_or(0) > 0 {
+            r.notes
+                .push("the file does not say which requests failed: error rate unknown".into());
+        }
+        r
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(start: f64, ms: f64, name: &str, ok: bool) -> Sample<'_> {
+        Sample {
+            start_ms: Some(start),
+            elapsed_ms: ms,
+            name: Some(name),
+            success: Some(ok),
+            status: Some(if ok { "200" } else { "500" }),
+            ..Sample::default()
+        }
+    }
+
+    #[test]
+    fn exact_counts_extremes_and_nearest_rank_percentiles() {
+        let mut a = Aggregator::new(Limits::default(), Resolution::Millis);
+        // 1..=100 ms, one failure every tenth sample, one sample per 100 ms.
+        for i in 1..=100 {
+            a.add(&sample(
+                1000.0 + i as f64 * 100.0,
+                i as f64,
+                "/a",
+                i % 10 != 0,
+            ));
+        }
+        let r = a.finish("test");
+        let o = &r.overall;
+        assert_eq!(o.requests, Some(100));
+        assert_eq!(o.errors, Some(10));
+        assert_eq!(o.error_rate, Some(0.1));
+        assert_eq!(o.latency_ms.min, Some(1.0));
+        assert_eq!(o.latency_ms.max, Some(100.0));
+        assert_eq!(o.latency_ms.mean, Some(50.5));
+        // Nearest rank: p50 of 1..=100 is the 50th value, p95 the 95th, p99.9 the 100th.
+        assert_eq!(o.latency_ms.p50, Some(50.0));
+        assert_eq!(o.latency_ms.p95, Some(95.0));
+        assert_eq!(o.latency_ms.p999, Some(100.0));
+        assert_eq!(o.status_codes.get("500"), Some(&10));
+        // First start 1100, last end 11000 + 100.
+        assert_eq!(r.duration_s, Some(10.0));
+        assert_eq!(o.throughput_rps, Some(10.0));
+    }
+
+    #[test]
+    fn large_values_stay_within_a_thousandth() {
+        let mut a = Aggregator::new(Limits::default(), Resolution::Micros);
+        for v in [12_345.0, 54_321.0, 98_765.0] {
+            a.add(&sample(0.0, v, "/a", true));
+        }
+        let p50 = a.finish("t").overall.latency_ms.p50.unwrap();
+        assert!((p50 - 54_321.0).abs() / 54_321.0 < 0.001, "{p50}");
+    }
+
+    #[test]
+    fn endpoints_beyond_the_cap_count_overall_with_a_note() {
+        let limits = Limits {
+            max_endpoints: 2,
+            ..Limits::default()
+        };
+        let mut a = Aggregator::new(limits, Resolution::Millis);
+        for name in ["/a", "/b", "/c", "/c"] {
+            a.add(&sample(0.0, 5.0, name, true));
+        }
+        let r = a.finish("t");
+        assert_eq!(r.endpoints.len(), 2);
+        assert_eq!(r.overall.requests, Some(4));
+        assert!(r.notes.iter().any(|n| n.contains("2 samples of further")));
+    }
+
+    #[test]
+    fn buckets_merge_when_the_cap_is_reached() {
+        let limits = Limits {
+            max_buckets: 4,
+            bucket_ms: 1000,
+            ..Limits::default()
+        };
+        let mut a = Aggregator::new(limits, Resolution::Millis);
+        for s in 0..16 {
+            a.add(&sample(s as f64 * 1000.0, 10.0, "/a", true));
+        }
+        let r = a.finish("t");
+        // 16 one-per-second samples in 4 buckets of 4 s; the last one ends with the run.
+        assert_eq!(r.timeseries.len(), 4);
+        let offsets: Vec<f64> = r.timeseries.iter().map(|b| b.offset_s).collect();
+        assert_eq!(offsets, [0.0, 4.0, 8.0, 12.0]);
+        assert_eq!(r.timeseries[0].throughput_rps, Some(1.0));
+        assert_eq!(r.timeseries[3].throughput_rps, Some(round3(4.0 / 3.01)));
+        assert!(r.notes.iter().any(|n| n.contains("per 4 s time bucket")));
+    }
+
+    #[test]
+    fn wildly_spread_timestamps_stay_bounded() {
+        let mut a = Aggregator::new(Limits::default(), Resolution::Millis);
+        for i in 0..2000u64 {
+            let start = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 1) as f64;
+            a.add(&sample(start, 1e300, "/a", true));
+        }
+        let r = a.finish("t");
+        assert!(r.timeseries.len() <= Limits::default().max_buckets);
+        assert_eq!(r.overall.requests, Some(2000));
+    }
+
+    #[test]
+    fn unknown_outcomes_fall_back_to_failure_flags() {
+        let mut a = Aggregator::new(Limits::default(), Resolution::Millis);
+        let mut s = sample(0.0, 5.0, "/a", true);
+        s.success = None;
+        a.add(&s);
+        a.add(&s);
+        a.add_failure_flag(Some("/a"), None, true);
+        a.add_failure_flag(Some("/a"), None, false);
+        let r = a.finish("t");
+        assert_eq!(r.overall.errors, Some(1));
+        assert_eq!(r.endpoints[0].stats.errors, Some(1));
+    }
+}

@@ -1,0 +1,535 @@
+//! JMeter JTL results as CSV: with a header naming any column subset JMeter allows, or headerless
+//! in one of the default layouts of JMeter 2.13 to 5.x; streamed sample by sample.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+
+use chrono::NaiveDateTime;
+
+use super::aggregate::{Aggregator, Limits, Resolution, Sample};
+use super::records::Records;
+use super::sniff::jtl_header_delimiter;
+use super::stream::{Problems, io_error};
+use super::{ResultsError, RunResults};
+use crate::diag::Diagnostic;
+
+pub const FORMAT: &str = "jmeter-jtl-csv";
+
+/// Default columns when `jmeter.save.saveservice.print_field_names=false`, by JMeter version;
+/// a headerless file is matched to one of these by its number of cells.
+const LAYOUTS: &[(&str, &[&str])] = &[
+    (
+        "JMeter 2.13",
+        &[
+            "timeStamp",
+            "elapsed",
+            "label",
+            "responseCode",
+            "responseMessage",
+            "threadName",
+            "dataType",
+            "success",
+            "bytes",
+            "grpThreads",
+            "allThreads",
+            "Latency",
+        ],
+    ),
+    (
+        "JMeter 3.0",
+        &[
+            "timeStamp",
+            "elapsed",
+            "label",
+            "responseCode",
+            "responseMessage",
+            "threadName",
+            "dataType",
+            "success",
+            "failureMessage",
+            "bytes",
+            "grpThreads",
+            "allThreads",
+            "Latency",
+            "IdleTime",
+        ],
+    ),
+    (
+        "JMeter 3.1 to 4.x",
+        &[
+            "timeStamp",
+            "elapsed",
+            "label",
+            "responseCode",
+            "responseMessage",
+            "threadName",
+            "dataType",
+            "success",
+            "failureMessage",
+            "bytes",
+            "sentBytes",
+            "grpThreads",
+            "allThreads",
+            "Latency",
+            "IdleTime",
+            "Connect",
+        ],
+    ),
+    (
+        "JMeter 5.x",
+        &[
+            "timeStamp",
+            "elapsed",
+            "label",
+            "responseCode",
+            "responseMessage",
+            "threadName",
+            "dataType",
+            "success",
+            "failureMessage",
+            "bytes",
+            "sentBytes",
+            "grpThreads",
+            "allThreads",
+            "URL",
+            "Latency",
+            "IdleTime",
+            "Connect",
+        ],
+    ),
+];
+
+/// Where the columns this reader uses sit, by index.
+struct Columns {
+    names: Vec<String>,
+    timestamp: Option<usize>,
+    elapsed: usize,
+    label: Option<usize>,
+    /// Not a JMeter column: Taurus adds `method` to the JTLs it writes for other executors.
+    method: Option<usize>,
+    code: Option<usize>,
+    success: Option<usize>,
+    threads: Option<usize>,
+    /// Cells a row must have to reach every column used.
+    needed: usize,
+}
+
+impl Columns {
+    fn from_names(names: Vec<String>) -> Result<Columns, Box<Diagnostic>> {
+        let find = |n: &str| names.iter().position(|h| h == n);
+        let Some(elapsed) = find("elapsed") else {
+            return Err(Box::new(Diagnostic::error("elapsed", "the JTL header has no `elapsed` column")
+                .at(Some(1), None)
+                .hint("JMeter writes elapsed unless jmeter.save.saveservice.time=false; results need it")));
+        };
+        let timestamp = find("timeStamp");
+        let label = find("label");
+        let method = find("method");
+        let code = find("responseCode");
+        let success = find("success");
+        let threads = find("allThreads");
+        let needed = [
+            Some(elapsed),
+            timestamp,
+            label,
+            method,
+            code,
+            success,
+            threads,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(elapsed)
+            + 1;
+        Ok(Columns {
+            names,
+            timestamp,
+            elapsed,
+            label,
+            method,
+            code,
+            success,
+            threads,
+            needed,
+        })
+    }
+}
+
+/// Timestamps as JMeter writes them: epoch milliseconds, or a date per
+/// `jmeter.save.saveservice.timestamp_format`. Dates carry no zone; only differences matter.
+struct Timestamps {
+    format: Option<&'static str>,
+}
+
+const DATE_FORMATS: &[&str] = &[
+    "%Y/%m/%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S%.f",
+    "%m/%d/%Y %H:%M:%S%.f",
+];
+
+impl Timestamps {
+    fn parse(&mut self, cell: &[u8]) -> Option<f64> {
+        if let Some(n) = parse_uint(cell) {
+            return Some(n as f64);
+        }
+        let text = std::str::from_utf8(cell).ok()?.trim();
+        if let Some(f) = self.format
+            && let Ok(t) = NaiveDateTime::parse_from_str(text, f)
+        {
+            return Some(t.and_utc().timestamp_millis() as f64);
+        }
+        for f in DATE_FORMATS {
+            if let Ok(t) = NaiveDateTime::parse_from_str(text, f) {
+                self.format = Some(f);
+                return Some(t.and_utc().timestamp_millis() as f64);
+            }
+        }
+        chrono::DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.timestamp_millis() as f64)
+    }
+}
+
+fn parse_uint(cell: &[u8]) -> Option<u64> {
+    if cell.is_empty() || cell.len() > 19 {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &c in cell {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(c - b'0');
+    }
+    Some(n)
+}
+
+fn parse_number(cell: &[u8]) -> Option<f64> {
+    if let Some(n) = parse_uint(cell) {
+        return Some(n as f64);
+    }
+    std::str::from_utf8(cell)
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+/// Text of a cell; only invalid UTF-8 pays for a lossy copy.
+fn text(cell: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(cell) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(cell),
+    }
+}
+
+fn show_cell(cell: &[u8]) -> String {
+    let s = String::from_utf8_lossy(cell);
+    let s: String = s.chars().take(40).collect();
+    format!("{s:?}")
+}
+
+pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsError> {
+    let mut problems = Problems::new(name);
+    let head = input.fill_buf().map_err(|e| io_error(name, Some(1), &e))?;
+    let first_line = head.split(|&c| c == b'\n').next().unwrap_or(&[]);
+    let header_delim = jtl_header_delimiter(first_line);
+    let delimiter = header_delim.unwrap_or(b',');
+    let mut rec = Records::new(input, delimiter);
+    let next = |rec: &mut Records<R>| {
+        rec.next_record()
+            .map_err(|e| io_error(name, Some(rec.start_line), &e))
+    };
+    if !next(&mut rec)? {
+        return Err(problems.fail(
+            Diagnostic::error("", "the file is empty")
+                .hint("was the run interrupted before it wrote its results?"),
+        ));
+    }
+    // Without a header, the first record is data and is read again below.
+    let mut first_is_data = false;
+    let cols = if header_delim.is_some() {
+        let names = (0..rec.len())
+            .map(|i| String::from_utf8_lossy(rec.cell(i)).trim().to_string())
+            .collect();
+        Columns::from_names(names).map_err(|d| problems_fail(name, *d))?
+    } else {
+        let Some((_, names)) = LAYOUTS.iter().find(|(_, l)| l.len() == rec.len()) else {
+            let counts: Vec<String> = LAYOUTS
+                .iter()
+                .map(|(v, l)| format!("{} ({v})", l.len()))
+                .collect();
+            return Err(problems.fail(
+                Diagnostic::error(
+                    "",
+                    format!(
+                        "a JTL without a header must have one of JMeter's default layouts: {} \
+                         cells per row, but the first row has {}",
+                        counts.join(", "),
+                        rec.len()
+                    ),
+                )
+                .at(Some(1), None)
+                .hint(
+                    "set jmeter.save.saveservice.print_field_names=true so JMeter writes a header",
+                ),
+            ));
+        };
+        first_is_data = true;
+        Columns::from_names(names.iter().map(|s| s.to_string()).collect())
+            .map_err(|d| problems_fail(name, *d))?
+    };
+    if header_delim.is_none() {
+        problems.notes.push(
+            "JTL without a header: columns taken from JMeter's default layout for this number \
+             of cells"
+                .into(),
+        );
+    }
+    if cols.timestamp.is_none() {
+        problems
+            .notes
+            .push("no timeStamp column: throughput, duration and time series unknown".into());
+    }
+    if cols.success.is_none() && cols.code.is_some() {
+        problems.notes.push(
+            "no success column: a request counts as failed when its responseCode is not 2xx/3xx"
+                .into(),
+        );
+    }
+
+    let mut agg = Aggregator::new(Limits::default(), Resolution::Millis);
+    let mut ts = Timestamps { format: None };
+    // One cell more than the last column used, so a short row is still told apart.
+    rec.set_limit(cols.needed + 1);
+    loop {
+        if !first_is_data && !next(&mut rec)? {
+            break;
+        }
+        first_is_data = false;
+        let line = rec.start_line;
+        // The last record of a file cut mid-write (no newline at its end) is skipped, with a
+        // note, when it is short or does not parse: the rest of the run is still worth reading.
+        if rec.len() < cols.needed {
+            if !rec.complete {
+                problems.notes.push(format!(
+                    "line {line} is incomplete ({} of {} cells) and was skipped: was the file \
+                     still being written?",
+                    rec.len(),
+                    cols.names.len()
+                ));
+                break;
+            }
+            if problems.error(short_row(&cols, line, rec.len())) {
+                break;
+            }
+            continue;
+        }
+        match row_sample(&rec, line, &cols, &mut ts) {
+            Ok(checked) => add_row(&rec, &cols, checked, &mut agg),
+            Err(_) if !rec.complete => {
+                problems.notes.push(format!(
+                    "line {line} is incomplete and was skipped: was the file still being written?"
+                ));
+                break;
+            }
+            Err(d) => {
+                if problems.error(*d) {
+                    break;
+                }
+            }
+        }
+    }
+    if agg.count() == 0 && !problems.has_errors() {
+        return Err(problems.fail(
+            Diagnostic::error("", "the JTL has a header but no samples")
+                .hint("did the test plan run? JMeter writes one row per sample"),
+        ));
+    }
+    problems.finish(agg.finish(FORMAT))
+}
+
+fn problems_fail(name: &str, d: Diagnostic) -> ResultsError {
+    Problems::new(name).fail(d)
+}
+
+fn short_row(cols: &Columns, line: usize, cells: usize) -> Diagnostic {
+    Diagnostic::error(
+        "",
+        format!(
+            "has {cells} cells but the header has {} columns",
+            cols.names.len()
+        ),
+    )
+    .at(Some(line), Some(cells.max(1)))
+    .hint("every row needs a cell for each column; is the delimiter right?")
+}
+
+fn bad_cell<R: BufRead>(
+    rec: &Records<R>,
+    cols: &Columns,
+    line: usize,
+    i: usize,
+    expected: &str,
+) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(cols.names[i].clone(), format!("expected {expected}"))
+            .value(show_cell(rec.cell(i)))
+            .at(Some(line), Some(i + 1)),
+    )
+}
+
+/// The cells every sample needs, parsed once.
+struct Checked {
+    elapsed: f64,
+    start_ms: Option<f64>,
+    success: Option<bool>,
+}
+
+/// Parses the cells a sample needs; the error names the line, column and what was expected.
+fn row_sample<R: BufRead>(
+    rec: &Records<R>,
+    line: usize,
+    cols: &Columns,
+    ts: &mut Timestamps,
+) -> Result<Checked, Box<Diagnostic>> {
+    let Some(elapsed) = parse_number(rec.cell(cols.elapsed)).filter(|v| *v >= 0.0) else {
+        return Err(bad_cell(
+            rec,
+            cols,
+            line,
+            cols.elapsed,
+            "a whole number of milliseconds",
+        ));
+    };
+    let start_ms = match cols.timestamp {
+        Some(i) => match ts.parse(rec.cell(i)) {
+            Some(t) => Some(t),
+            None => {
+                return Err(bad_cell(
+                    rec,
+                    cols,
+                    line,
+                    i,
+                    "milliseconds since the epoch or a date like 2024/05/01 12:00:00.000",
+                ));
+            }
+        },
+        None => None,
+    };
+    let success = match cols.success {
+        Some(i) => match parse_bool(rec.cell(i)) {
+            Some(b) => Some(b),
+            None => return Err(bad_cell(rec, cols, line, i, "true or false")),
+        },
+        None => None,
+    };
+    Ok(Checked {
+        elapsed,
+        start_ms,
+        success,
+    })
+}
+
+fn parse_bool(cell: &[u8]) -> Option<bool> {
+    match cell {
+        b"true" | b"TRUE" | b"True" => Some(true),
+        b"false" | b"FALSE" | b"False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Adds one checked data row.
+fn add_row<R: BufRead>(rec: &Records<R>, cols: &Columns, checked: Checked, agg: &mut Aggregator) {
+    let status = cols.code.map(|i| text(rec.cell(i)));
+    let success = checked.success.or_else(|| {
+        status
+            .as_deref()
+            .map(|c| c.starts_with('2') || c.starts_with('3'))
+    });
+    let users = cols.threads.and_then(|i| parse_number(rec.cell(i)));
+    let label: Option<Cow<str>> = cols.label.map(|i| text(rec.cell(i)));
+    let method: Option<Cow<str>> = cols
+        .method
+        .map(|i| text(rec.cell(i)))
+        .filter(|m| !m.is_empty());
+    agg.add(&Sample {
+        start_ms: checked.start_ms,
+        elapsed_ms: checked.elapsed,
+        name: label.as_deref(),
+        method: method.as_deref(),
+        success,
+        status: status.as_deref(),
+        users,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_str(text: &str) -> Result<RunResults, ResultsError> {
+        read("t.jtl", text.as_bytes())
+    }
+
+    #[test]
+    fn header_with_quoted_cells_and_failures() {
+        let text = "timeStamp,elapsed,label,responseCode,responseMessage,success,failureMessage\n\
+                    1700000000000,100,home,200,OK,true,\n\
+                    1700000000500,300,\"search, full\",500,\"Server\nError\",false,\"bad, \"\"really\"\"\"\n\
+                    1700000001000,200,home,200,OK,true,\n";
+        let r = read_str(text).unwrap();
+        assert_eq!(r.overall.requests, Some(3));
+        assert_eq!(r.overall.errors, Some(1));
+        assert_eq!(r.endpoints.len(), 2);
+        assert_eq!(r.endpoints[1].name, "search, full");
+        assert_eq!(r.overall.status_codes.get("500"), Some(&1));
+        assert_eq!(r.duration_s, Some(1.2));
+    }
+
+    #[test]
+    fn non_numeric_elapsed_names_line_column_and_field() {
+        let text =
+            "timeStamp,elapsed,label,success\n1700000000000,12,a,true\n1700000000001,abc,a,true\n";
+        let e = read_str(text).unwrap_err();
+        let d = &e.diagnostics[0];
+        assert_eq!(d.field, "elapsed");
+        assert_eq!((d.line, d.column), (Some(3), Some(2)));
+        assert!(d.message.contains("whole number"), "{}", d.message);
+    }
+
+    #[test]
+    fn truncated_last_line_is_skipped_with_a_note() {
+        let text = "timeStamp,elapsed,label,success\n1700000000000,12,a,true\n1700000000001,1";
+        let r = read_str(text).unwrap();
+        assert_eq!(r.overall.requests, Some(1));
+        assert!(r.notes.iter().any(|n| n.contains("line 3 is incomplete")));
+    }
+
+    #[test]
+    fn short_row_in_the_middle_is_an_error() {
+        let text = "timeStamp,elapsed,label,success\n1700000000000,12\n1700000000001,1,a,true\n";
+        let e = read_str(text).unwrap_err();
+        assert_eq!(e.diagnostics[0].line, Some(2));
+    }
+
+    #[test]
+    fn formatted_timestamps_and_tab_delimiter() {
+        let text = "timeStamp\telapsed\tlabel\tsuccess\n2024/05/01 12:00:00.000\t10\ta\ttrue\n2024/05/01 12:00:01.990\t10\ta\tfalse\n";
+        let r = read_str(text).unwrap();
+        assert_eq!(r.duration_s, Some(2.0));
+        assert_eq!(r.overall.errors, Some(1));
+    }
+
+    #[test]
+    fn headerless_layout_unknown_is_explained() {
+        let e = read_str("1700000000000,12,a,200,OK,t,text,true,99\n").unwrap_err();
+        assert!(e.diagnostics[0].message.contains("12 (JMeter 2.13)"));
+    }
+}
