@@ -86,7 +86,7 @@ pub struct WatchArgs {
     /// Process everything pending, then exit: 0 all good, 1 an SLO failed, 2 an input was rejected.
     #[arg(long)]
     pub once: bool,
-    /// Inputs larger than this are rejected [default: 268435456]
+    /// Inputs larger than this are rejected [default: 8589934592 (8 GiB)]
     #[arg(long, env = "PERFASSIST_MAX_INPUT_BYTES", value_name = "BYTES")]
     pub max_input_bytes: Option<u64>,
     /// Log format on stderr or in --log-dir: text or json [default: text]

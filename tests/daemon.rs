@@ -673,3 +673,73 @@ fn sighup_rescans_and_keeps_serving() {
         .exists()));
     assert_eq!(d.stop(), Some(0));
 }
+
+#[test]
+fn runner_files_are_judged_in_the_service_folder_under_their_usual_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    let svc = d.inbox().join("checkout-api");
+    drop_file(
+        &svc,
+        "profile.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+    let locust = fixture("results/locust");
+    // Locust's family: the history and failures files are read with the stats file, not judged alone.
+    for f in [
+        "checkout_stats_history.csv",
+        "checkout_failures.csv",
+        "checkout_stats.csv",
+    ] {
+        drop_file(&svc, f, &std::fs::read(locust.join(f)).unwrap());
+    }
+    drop_file(
+        &svc,
+        "run.jtl",
+        &std::fs::read(fixture("results/jmeter/checkout-jmeter5.jtl")).unwrap(),
+    );
+    drop_file(
+        &svc,
+        "k6.ndjson",
+        &std::fs::read(fixture("results/k6-ndjson/checkout.ndjson")).unwrap(),
+    );
+    drop_file(
+        &svc,
+        "summary.json",
+        &std::fs::read(fixture("results/k6/handle-summary-passing.json")).unwrap(),
+    );
+    for run in ["checkout_stats", "run", "k6", "summary"] {
+        let p = d.outbox().join(format!("checkout-api/runs/{run}.json"));
+        assert!(wait_until(WAIT, || p.exists()), "no assessment for {run}");
+        let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!(a["schema"], "perfassist.assessment/v1");
+    }
+    assert!(
+        !d.outbox()
+            .join("checkout-api/runs/checkout_stats_history.json")
+            .exists()
+    );
+    assert!(
+        !d.outbox()
+            .join("checkout-api/runs/checkout_failures.json")
+            .exists()
+    );
+    let formats: Vec<String> = ["checkout_stats", "run", "k6", "summary"]
+        .iter()
+        .map(|r| {
+            let a: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(d.outbox().join(format!("checkout-api/runs/{r}.json"))).unwrap(),
+            )
+            .unwrap();
+            a["results_format"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert!(formats[0].contains("locust"), "{formats:?}");
+    assert!(formats[1].contains("jtl"), "{formats:?}");
+    assert!(formats[2].contains("ndjson"), "{formats:?}");
+    assert!(formats[3].contains("k6"), "{formats:?}");
+}

@@ -62,7 +62,8 @@ pub struct Settings {
 
 pub const DEFAULT_SETTLE: Duration = Duration::from_millis(300);
 pub const DEFAULT_POLL: Duration = Duration::from_secs(2);
-pub const DEFAULT_MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
+/// Raw-sample results are streamed, so the limit guards disk time rather than memory.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 8 * 1024 * 1024 * 1024;
 pub const DEFAULT_EVIDENCE_MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 const KEYS: &[&str] = &[

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, Utc};
-use sha2::{Digest, Sha256};
 
 use super::inbox::{self, Candidate};
 use super::settings::Settings;
@@ -79,6 +78,9 @@ pub struct Engine {
     last_meta: std::time::Instant,
 }
 
+/// Larger files are never read as profiles (real profiles are a few kilobytes).
+const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
+
 /// How often the state and status files are rewritten during a burst.
 const META_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -102,10 +104,6 @@ fn log_options(s: &Settings) -> Result<evidence::Options, String> {
 
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 impl Engine {
@@ -187,37 +185,30 @@ impl Engine {
         if std::fs::symlink_metadata(&path).is_err() {
             return self.removed(&key);
         }
-        let bytes = match inbox::check_file(&self.inbox_canon, &path, self.s.max_input_bytes) {
-            Ok(_) => std::fs::read(&path),
+        let size = match inbox::check_file(&self.inbox_canon, &path, self.s.max_input_bytes) {
+            Ok(size) => size,
             Err(msg) if msg == "not a regular file" => return Handled::Ignored,
             Err(msg) => {
                 let d = Diagnostic::error("", msg);
                 return self.reject(&key, c, "", "input", vec![d], None);
             }
         };
-        let bytes = match bytes {
-            Ok(b) => b,
+        // Hashed as a stream: raw-sample results can be gigabytes and are never held in memory.
+        let digest = match FileDigest::of_file("", &path) {
+            Ok(d) => d.sha256,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.removed(&key),
             Err(e) => {
-                return self.reject(
-                    &key,
-                    c,
-                    "",
-                    "input",
-                    vec![Diagnostic::error("", format!("cannot read: {e}"))],
-                    None,
-                );
+                let d = Diagnostic::error("", format!("cannot read: {e}"));
+                return self.reject(&key, c, "", "input", vec![d], None);
             }
         };
-        let digest = sha256(&bytes);
         let known = self.state.inputs.get(&key).cloned();
         let unchanged = known.as_ref().is_some_and(|e| e.sha256 == digest);
         if unchanged && !force {
-            let e = known.as_ref().map(|e| (e.kind, e.status));
-            match e {
+            match known.as_ref().map(|e| (e.kind, e.status)) {
                 // After a restart the profile is not in memory yet: load it without new outputs.
                 Some((Kind::Profile, Status::Done)) => {
-                    self.load_quietly(&key, &path, &bytes, &digest);
+                    self.load_quietly(&key, &path, &digest);
                     return Handled::Unchanged;
                 }
                 Some((_, Status::Waiting)) => {}
@@ -232,16 +223,23 @@ impl Engine {
         if let Some(main) = results::companion_of(&file_name) {
             return self.companion(&key, c, &digest, &main);
         }
-        let text = String::from_utf8_lossy(&bytes);
-        if is_profile(&file_name, &text) {
-            self.profile_input(&key, c, &path, &text, &digest, allow_reject)
-        } else {
-            self.results_input(&key, c, &path, &digest, allow_reject)
+        // Profiles are small; anything larger can only be a results file, read as a stream.
+        if size <= MAX_PROFILE_BYTES
+            && let Ok(bytes) = std::fs::read(&path)
+        {
+            let text = String::from_utf8_lossy(&bytes);
+            if is_profile(&file_name, &text) {
+                return self.profile_input(&key, c, &path, &text, &digest, allow_reject);
+            }
         }
+        self.results_input(&key, c, &path, &digest, allow_reject)
     }
 
-    fn load_quietly(&mut self, key: &str, path: &Path, bytes: &[u8], digest: &str) {
-        let text = String::from_utf8_lossy(bytes);
+    fn load_quietly(&mut self, key: &str, path: &Path, digest: &str) {
+        let Ok(bytes) = std::fs::read(path) else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&bytes);
         if let Ok(l) = profile::load(&path.display().to_string(), &text)
             && !self.profiles.contains_key(&l.profile.service)
         {
