@@ -113,6 +113,9 @@ pub struct WatchArgs {
     /// Prune rotated evidence files older than this many days.
     #[arg(long, env = "PERFASSIST_EVIDENCE_KEEP_DAYS", value_name = "DAYS")]
     pub evidence_keep_days: Option<u32>,
+    /// Renderings to write: a comma-separated list of json, md, html, junit, exports [default: all]
+    #[arg(long, env = "PERFASSIST_OUTPUTS", value_name = "LIST")]
+    pub outputs: Option<String>,
 }
 
 #[derive(Debug, Args)]

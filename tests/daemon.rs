@@ -743,3 +743,31 @@ fn runner_files_are_judged_in_the_service_folder_under_their_usual_names() {
     assert!(formats[2].contains("ndjson"), "{formats:?}");
     assert!(formats[3].contains("k6"), "{formats:?}");
 }
+
+#[test]
+fn outputs_setting_limits_the_renderings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &["--outputs", "json"]);
+    drop_file(
+        &d.inbox(),
+        "checkout.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    drop_file(
+        &d.inbox().join("checkout-api"),
+        "r.json",
+        &std::fs::read(fixture("metrics-passing.json")).unwrap(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/runs/r.json")
+        .exists()));
+    assert_eq!(d.stop(), Some(0));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("outbox/checkout-api"))
+        .unwrap()
+        .chain(std::fs::read_dir(dir.path().join("outbox/checkout-api/runs")).unwrap())
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["plan.json", "r.json", "runs"]);
+}

@@ -25,6 +25,7 @@ pub fn watch(args: &WatchArgs) -> Result<i32, Failure> {
         evidence_daily: args.evidence_daily,
         evidence_keep_files: args.evidence_keep_files,
         evidence_keep_days: args.evidence_keep_days,
+        outputs: args.outputs.clone(),
     };
     let s = match settings::resolve(overrides, args.config.as_deref()) {
         Ok(s) => s,

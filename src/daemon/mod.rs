@@ -127,30 +127,63 @@ fn scan_into(engine: &mut Engine, queue: &mut Queue, now: Instant) {
     }
 }
 
-fn process_due(engine: &mut Engine, queue: &mut Queue, settle: Duration) -> Result<usize, String> {
-    let now = Instant::now();
-    let due = queue.take_due(now);
-    if due.is_empty() {
-        return Ok(0);
-    }
+/// Events arriving while a batch is processed join it, up to these limits, before the batch is
+/// committed: a burst then shares its syncs, while a lone drop is committed at once.
+const BATCH_MAX_ITEMS: usize = 1024;
+const BATCH_MAX_TIME: Duration = Duration::from_millis(50);
+
+type Events = tokio::sync::mpsc::UnboundedReceiver<notify::Result<notify::Event>>;
+
+/// Processes every due item, folding in events that arrive meanwhile, then commits once.
+/// Returns how many inputs were handled and whether a rescan was asked for.
+fn process_due(
+    engine: &mut Engine,
+    queue: &mut Queue,
+    settle: Duration,
+    mut events: Option<(&mut Events, &Path)>,
+) -> Result<(usize, bool), String> {
+    let start = Instant::now();
     let mut handled = 0;
-    for (c, p) in due {
-        if !p.early && modified_within(&engine.settings().inbox.join(&c.rel), settle) {
-            queue.schedule(c, now + settle, false);
-            continue;
+    let mut rescan = false;
+    loop {
+        let now = Instant::now();
+        let due = queue.take_due(now);
+        if due.is_empty() {
+            break;
         }
-        let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
-        match engine.handle(&c, !p.early) {
-            Handled::Deferred => queue.schedule(c, now + settle, false),
-            outcome => {
-                tracing::debug!(?outcome, "handled");
-                handled += 1;
+        for (c, p) in due {
+            if !p.early && modified_within(&engine.settings().inbox.join(&c.rel), settle) {
+                queue.schedule(c, now + settle, false);
+                continue;
+            }
+            let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
+            match engine.handle(&c, !p.early) {
+                Handled::Deferred => queue.schedule(c, now + settle, false),
+                outcome => {
+                    tracing::debug!(?outcome, "handled");
+                    handled += 1;
+                }
             }
         }
+        if handled >= BATCH_MAX_ITEMS || start.elapsed() >= BATCH_MAX_TIME {
+            break;
+        }
+        let Some((rx, inbox)) = events.as_mut() else {
+            break;
+        };
+        let mut more = false;
+        while let Ok(ev) = rx.try_recv() {
+            rescan |= on_event(ev, inbox, queue, settle);
+            more = true;
+        }
+        if !more {
+            break;
+        }
     }
+    // Also commits records queued outside this batch (removals found by a rescan).
     engine.commit()?;
     engine.flush_meta(queue.items.len(), queue.items.is_empty(), false)?;
-    Ok(handled)
+    Ok((handled, rescan))
 }
 
 /// True when the file changed less than `window` ago (a writer may still be at work).
@@ -223,7 +256,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
     }
 
     scan_into(&mut engine, &mut queue, Instant::now());
-    process_due(&mut engine, &mut queue, settle)?;
+    process_due(&mut engine, &mut queue, settle, None)?;
     engine.flush_meta(queue.items.len(), true, false)?;
     systemd::ready(&status::one_line(
         &engine.state,
@@ -245,7 +278,9 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
                 }
             }
             _ = tokio::time::sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {
-                if process_due(&mut engine, &mut queue, settle)? > 0 {
+                let (handled, more) = process_due(&mut engine, &mut queue, settle, Some((&mut rx, &inbox)))?;
+                rescan |= more;
+                if handled > 0 {
                     systemd::status(&status::one_line(&engine.state, &engine.counters, queue.items.len()));
                 }
             }
@@ -261,6 +296,9 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
         if rescan {
             tracing::info!("rescanning the inbox");
             scan_into(&mut engine, &mut queue, Instant::now());
+            // Removals found by the scan are recorded now, even if nothing else is due.
+            engine.commit()?;
+            engine.flush_meta(queue.items.len(), queue.items.is_empty(), false)?;
         }
     }
     stopping.store(true, std::sync::atomic::Ordering::SeqCst);

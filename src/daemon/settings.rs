@@ -28,6 +28,62 @@ pub struct Overrides {
     pub evidence_daily: Option<bool>,
     pub evidence_keep_files: Option<usize>,
     pub evidence_keep_days: Option<u32>,
+    pub outputs: Option<String>,
+}
+
+/// Which renderings the daemon writes for each profile and run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outputs {
+    pub json: bool,
+    pub markdown: bool,
+    pub html: bool,
+    pub junit: bool,
+    pub exports: bool,
+}
+
+impl Outputs {
+    pub const ALL: Outputs = Outputs {
+        json: true,
+        markdown: true,
+        html: true,
+        junit: true,
+        exports: true,
+    };
+    pub const NAMES: &[&str] = &["json", "md", "html", "junit", "exports"];
+
+    /// Parses a comma-separated list such as `json,md` (or `all`).
+    pub fn parse(text: &str) -> Result<Outputs, String> {
+        if text.trim() == "all" {
+            return Ok(Outputs::ALL);
+        }
+        let mut o = Outputs {
+            json: false,
+            markdown: false,
+            html: false,
+            junit: false,
+            exports: false,
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "json" => o.json = true,
+                "md" | "markdown" => o.markdown = true,
+                "html" => o.html = true,
+                "junit" => o.junit = true,
+                "exports" => o.exports = true,
+                other => return Err(other.to_string()),
+            }
+        }
+        if o == (Outputs {
+            json: false,
+            markdown: false,
+            html: false,
+            junit: false,
+            exports: false,
+        }) {
+            return Err(text.to_string());
+        }
+        Ok(o)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +114,7 @@ pub struct Settings {
     pub evidence_keep_files: Option<usize>,
     /// Prune rotated evidence files older than this many days.
     pub evidence_keep_days: Option<u32>,
+    pub outputs: Outputs,
 }
 
 pub const DEFAULT_SETTLE: Duration = Duration::from_millis(300);
@@ -82,6 +139,7 @@ const KEYS: &[&str] = &[
     "evidence_daily",
     "evidence_keep_files",
     "evidence_keep_days",
+    "outputs",
 ];
 
 /// Parses `250ms`, `2s`, `1m`, or a bare number of milliseconds.
@@ -156,6 +214,25 @@ pub fn resolve(o: Overrides, config: Option<&Path>) -> Result<Settings, Vec<Diag
             LogFormat::Text
         }
     };
+    let outputs_text = o.outputs.clone().or_else(|| match cfg("outputs") {
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        _ => cfg_str("outputs"),
+    });
+    let outputs = match outputs_text.as_deref().map(Outputs::parse) {
+        None => Outputs::ALL,
+        Some(Ok(o)) => o,
+        Some(Err(word)) => {
+            let hint = format!("a list of {}, or all", Outputs::NAMES.join(", "));
+            bad("outputs", &word, &hint);
+            Outputs::ALL
+        }
+    };
     let warn_band = o
         .warn_band
         .or_else(|| cfg("warn_band").and_then(Value::as_f64))
@@ -200,6 +277,7 @@ pub fn resolve(o: Overrides, config: Option<&Path>) -> Result<Settings, Vec<Diag
         warn_band,
         evidence_max_bytes,
         evidence_key: o.evidence_key.or_else(|| cfg_path("evidence_key")),
+        outputs,
         evidence_daily: o
             .evidence_daily
             .or_else(|| cfg("evidence_daily").and_then(Value::as_bool))
@@ -291,6 +369,24 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(resolve(o, None).unwrap_err()[0].field, "settle");
+    }
+
+    #[test]
+    fn output_lists() {
+        assert_eq!(Outputs::parse("all"), Ok(Outputs::ALL));
+        let o = Outputs::parse("json, md").unwrap();
+        assert!(o.json && o.markdown && !o.html && !o.junit && !o.exports);
+        assert_eq!(Outputs::parse("json,pdf"), Err("pdf".to_string()));
+        assert!(Outputs::parse("").is_err());
+        let e = resolve(
+            Overrides {
+                outputs: Some("csv".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e[0].field, "outputs");
     }
 
     #[test]

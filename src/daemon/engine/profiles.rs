@@ -96,17 +96,27 @@ impl Engine {
         let plan = plan::generate(&loaded.profile, &plan::Defaults::default());
         let dir = self.s.outbox.join(&service);
         let mut outputs = Vec::new();
-        for (file, body) in [
-            ("plan.json", render::plan(&plan, render::Format::Json)),
-            ("plan.md", render::plan(&plan, render::Format::Markdown)),
-            ("plan.html", render::plan(&plan, render::Format::Html)),
+        let want = self.s.outputs;
+        for (on, file, format) in [
+            (want.json, "plan.json", render::Format::Json),
+            (want.markdown, "plan.md", render::Format::Markdown),
+            (want.html, "plan.html", render::Format::Html),
         ] {
+            if !on {
+                continue;
+            }
+            let body = render::plan(&plan, format);
             if let Some(d) = self.stage(&dir.join(file), body.as_bytes()) {
                 outputs.push(d);
             }
         }
         // Runner scripts for every scenario, so a CI job can pick one up beside the plan.
-        for f in export::all(&plan, None) {
+        let exports = if want.exports {
+            export::all(&plan, None)
+        } else {
+            Vec::new()
+        };
+        for f in exports {
             if let Some(d) = self.stage(
                 &dir.join("exports").join(&f.file_name),
                 f.contents.as_bytes(),

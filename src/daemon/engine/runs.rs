@@ -100,11 +100,16 @@ impl Engine {
             .collect();
         let dir = self.s.outbox.join(&service).join("runs");
         let mut outputs = Vec::new();
-        for (ext, body) in [
-            ("json", render::json(&a)),
-            ("md", render::assessment(&a, render::Format::Markdown)),
-            ("junit.xml", render::assessment(&a, render::Format::Junit)),
+        let want = self.s.outputs;
+        for (on, ext, format) in [
+            (want.json, "json", render::Format::Json),
+            (want.markdown, "md", render::Format::Markdown),
+            (want.junit, "junit.xml", render::Format::Junit),
         ] {
+            if !on {
+                continue;
+            }
+            let body = render::assessment(&a, format);
             if let Some(d) = self.stage(&dir.join(format!("{run}.{ext}")), body.as_bytes()) {
                 outputs.push(d);
             }
@@ -147,13 +152,15 @@ impl Engine {
         });
         let verdict = a.verdict;
         // The HTML report shows its evidence record's hash, so it is written after the record.
-        self.pending_html.push(PendingHtml {
-            event: self.events.len() - 1,
-            path: dir.join(format!("{run}.html")),
-            assessment: a,
-            results,
-            plan: self.profiles.get(&service).map(|lp| lp.plan.clone()),
-        });
+        if want.html {
+            self.pending_html.push(PendingHtml {
+                event: self.events.len() - 1,
+                path: dir.join(format!("{run}.html")),
+                assessment: a,
+                results,
+                plan: self.profiles.get(&service).map(|lp| lp.plan.clone()),
+            });
+        }
         self.set_entry(
             key,
             digest,
