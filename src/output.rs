@@ -55,17 +55,7 @@ impl Batch {
 
     /// Writes `bytes` to a temporary file beside `path`; nothing is visible at `path` until commit.
     pub fn stage(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
+        let tmp = write_beside(path, bytes)?;
         // A later stage of the same path has just overwritten the same temporary file.
         if !self.index.contains_key(path) {
             self.index.insert(path.to_path_buf(), self.staged.len());
@@ -142,6 +132,13 @@ fn commit_all(
 /// never see a partial file, but a power loss may bring back the previous version. For files
 /// that can be rebuilt, such as the status file.
 pub fn replace_quickly(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = write_beside(path, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Writes `bytes` to a hidden temporary file in `path`'s folder (created if missing), where a
+/// rename onto `path` is atomic; the inbox ignores such names, and so do readers of the outbox.
+fn write_beside(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -153,7 +150,7 @@ pub fn replace_quickly(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    Ok(tmp)
 }
 
 /// Flushes every dirty page of the filesystem holding `path` (one syscall for the whole batch).
