@@ -228,7 +228,7 @@ pub struct InterpretArgs {
     /// Service profile (YAML or JSON).
     #[arg(long, value_name = "FILE")]
     pub profile: PathBuf,
-    /// Results file: a metrics summary (JSON or CSV).
+    /// Results file: a metrics summary or any supported runner file (see `perfassist results`).
     #[arg(long, value_name = "FILE")]
     pub metrics: PathBuf,
     /// An earlier run's results file to compare with: regressions are flagged even when the SLO

@@ -128,9 +128,24 @@ pub fn replay(evidence_dir: &Path, after_seq: u64) -> Vec<Recorded> {
         .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
         .collect();
     files.sort();
+    // Rotated files are named by their first sequence number (`evidence.000000000042.jsonl`), so
+    // a file followed by one that starts at or before `after_seq + 1` holds nothing newer and
+    // need not be read: start-up cost stays bounded however long the log grows.
+    let first_seq = |p: &PathBuf| -> Option<u64> {
+        p.file_stem()?
+            .to_str()?
+            .strip_prefix("evidence.")?
+            .parse()
+            .ok()
+    };
+    let starts: Vec<Option<u64>> = files.iter().map(first_seq).collect();
     let mut out = Vec::new();
-    for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else {
+    for (i, f) in files.iter().enumerate() {
+        let next_start = starts.get(i + 1).copied().flatten();
+        if starts[i].is_some() && next_start.is_some_and(|n| n <= after_seq + 1) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(f) else {
             continue;
         };
         for line in text.lines() {
@@ -154,4 +169,38 @@ pub fn replay(evidence_dir: &Path, after_seq: u64) -> Vec<Recorded> {
     }
     out.sort_by_key(|r| r.seq);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(seq: u64, input: &str) -> String {
+        format!(
+            "{{\"seq\":{seq},\"outcome\":\"plan-generated\",\"inputs\":[{{\"path\":\"{input}\",\"sha256\":\"h{seq}\"}}]}}\n"
+        )
+    }
+
+    #[test]
+    fn replay_returns_records_after_the_checkpoint_across_rotated_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("evidence.000000000001.jsonl"),
+            line(1, "a") + &line(2, "b"),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("evidence.000000000003.jsonl"),
+            line(3, "c") + &line(4, "d"),
+        )
+        .unwrap();
+        std::fs::write(d.join("evidence.jsonl"), line(5, "e")).unwrap();
+        let seqs = |after| replay(d, after).iter().map(|r| r.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(0), [1, 2, 3, 4, 5]);
+        assert_eq!(seqs(2), [3, 4, 5]);
+        assert_eq!(seqs(3), [4, 5]);
+        assert_eq!(seqs(5), Vec::<u64>::new());
+        assert_eq!(replay(d, 3)[0].input, "d");
+    }
 }

@@ -29,10 +29,9 @@ impl Daemon {
             .args(extra)
             .current_dir(root)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+            // Not piped: nothing reads the pipe, and a full one would block the daemon's logging.
+            .stderr(Stdio::null());
+        // Only a test that asks for systemd's socket gets one.
         cmd.env_remove("NOTIFY_SOCKET");
         for (k, v) in env {
             cmd.env(k, v);
