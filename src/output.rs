@@ -55,18 +55,41 @@ impl Batch {
 
     /// Writes `bytes` to a temporary file beside `path`; nothing is visible at `path` until commit.
     pub fn stage(&mut self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        let tmp = write_beside(path, bytes)?;
-        // A later stage of the same path has just overwritten the same temporary file.
-        if !self.index.contains_key(path) {
-            self.index.insert(path.to_path_buf(), self.staged.len());
-            self.staged.push((tmp, path.to_path_buf()));
-        }
+        let tmp = write_temporary(path, bytes)?;
+        self.adopt(tmp, path);
         Ok(())
     }
 
+    /// Takes over a temporary file already written beside `path` (see `write_temporary`), to be
+    /// renamed onto `path` at commit. Staging a path again replaces its earlier temporary file.
+    pub fn adopt(&mut self, tmp: std::path::PathBuf, path: &Path) {
+        // The last operation on a path wins: a write after a removal cancels the removal.
+        self.removals.retain(|r| r != path);
+        match self.index.get(path) {
+            Some(&i) => {
+                let old = std::mem::replace(&mut self.staged[i].0, tmp);
+                let _ = std::fs::remove_file(old);
+            }
+            None => {
+                self.index.insert(path.to_path_buf(), self.staged.len());
+                self.staged.push((tmp, path.to_path_buf()));
+            }
+        }
+    }
+
     /// Deletes `path` at commit time if it exists (e.g. an error report once the input is fixed).
+    /// A removal after a write of the same path in this batch cancels the write.
     pub fn remove(&mut self, path: &Path) {
-        self.removals.push(path.to_path_buf());
+        if let Some(i) = self.index.remove(path) {
+            let (tmp, _) = self.staged.swap_remove(i);
+            let _ = std::fs::remove_file(tmp);
+            if let Some((_, moved)) = self.staged.get(i) {
+                self.index.insert(moved.clone(), i);
+            }
+        }
+        if !self.removals.iter().any(|r| r == path) {
+            self.removals.push(path.to_path_buf());
+        }
     }
 
     /// Makes every staged file durable and visible. On error the staged temporaries are removed.
@@ -132,24 +155,33 @@ fn commit_all(
 /// never see a partial file, but a power loss may bring back the previous version. For files
 /// that can be rebuilt, such as the status file.
 pub fn replace_quickly(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = write_beside(path, bytes)?;
+    let tmp = write_temporary(path, bytes)?;
     std::fs::rename(&tmp, path)
 }
 
-/// Writes `bytes` to a hidden temporary file in `path`'s folder (created if missing), where a
+/// Writes `bytes` to a new hidden temporary file in `path`'s folder (created if missing), where a
 /// rename onto `path` is atomic; the inbox ignores such names, and so do readers of the outbox.
-fn write_beside(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
+/// Every call gets its own name, so threads preparing outputs for the same path never collide.
+pub fn write_temporary(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{seq}.tmp", std::process::id()));
+    match std::fs::write(&tmp, bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Only a missing folder costs the extra syscalls; the common case is one open.
+            std::fs::create_dir_all(dir)?;
+            std::fs::write(&tmp, bytes)?;
+        }
+        other => other?,
+    }
     Ok(tmp)
 }
 
@@ -198,5 +230,26 @@ mod batch_tests {
             .collect();
         names.sort();
         assert_eq!(names, ["a.json", "b.md"]);
+    }
+
+    #[test]
+    fn the_last_write_or_removal_of_a_path_in_a_batch_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("kept.error.json");
+        let gone = dir.path().join("gone.error.json");
+        let other = dir.path().join("other.json");
+        std::fs::write(&gone, "old").unwrap();
+        let mut batch = Batch::default();
+        batch.remove(&kept);
+        batch.stage(&kept, b"new error").unwrap();
+        batch.stage(&gone, b"staged").unwrap();
+        batch.stage(&other, b"other").unwrap();
+        batch.remove(&gone);
+        batch.commit().unwrap();
+        assert_eq!(std::fs::read(&kept).unwrap(), b"new error");
+        assert!(!gone.exists());
+        assert_eq!(std::fs::read(&other).unwrap(), b"other");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 2, "no temporaries left");
     }
 }
