@@ -151,18 +151,18 @@ fn process_due(
         if due.is_empty() {
             break;
         }
+        let mut ready = Vec::with_capacity(due.len());
         for (c, p) in due {
             if !p.early && modified_within(&engine.settings().inbox.join(&c.rel), settle) {
                 queue.schedule(c, now + settle, false);
-                continue;
+            } else {
+                ready.push((c, p));
             }
-            let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
-            match engine.handle(&c, !p.early) {
-                Handled::Deferred => queue.schedule(c, now + settle, false),
-                outcome => {
-                    tracing::debug!(?outcome, "handled");
-                    handled += 1;
-                }
+        }
+        for (c, p) in handle_all(engine, ready) {
+            match p {
+                Some(p) => queue.schedule(c, now + settle, p.early),
+                None => handled += 1,
             }
         }
         if handled >= BATCH_MAX_ITEMS || start.elapsed() >= BATCH_MAX_TIME {
@@ -186,6 +186,35 @@ fn process_due(
     Ok((handled, rescan))
 }
 
+/// Profiles are prepared on every core this many at a time, which bounds the plans held in memory.
+const PREPARE_CHUNK: usize = 256;
+
+/// Handles `ready` items in order, preparing profiles chunk by chunk on every core first.
+/// Returns every item with `Some` when it must be retried after the settle window.
+fn handle_all(
+    engine: &mut Engine,
+    ready: Vec<(Candidate, Pending)>,
+) -> Vec<(Candidate, Option<Pending>)> {
+    let mut out = Vec::with_capacity(ready.len());
+    let mut ready = ready.into_iter().peekable();
+    while ready.peek().is_some() {
+        let chunk: Vec<(Candidate, Pending)> = ready.by_ref().take(PREPARE_CHUNK).collect();
+        engine.prepare(&chunk.iter().map(|(c, _)| c).collect::<Vec<_>>());
+        for (c, p) in chunk {
+            let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
+            match engine.handle(&c, !p.early) {
+                Handled::Deferred => out.push((c, Some(Pending { early: false, ..p }))),
+                outcome => {
+                    tracing::debug!(?outcome, "handled");
+                    out.push((c, None));
+                }
+            }
+        }
+        engine.discard_prepared();
+    }
+    out
+}
+
 /// True when the file changed less than `window` ago (a writer may still be at work).
 fn modified_within(path: &Path, window: Duration) -> bool {
     std::fs::metadata(path)
@@ -207,9 +236,12 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
     if once {
         scan_into(&mut engine, &mut queue, Instant::now());
         let items = queue.take_due(Instant::now() + Duration::from_secs(1));
-        for (c, _) in items {
-            engine.handle(&c, true);
-        }
+        // Nothing is retried in a single pass: an incomplete-looking file is judged as it is.
+        let items = items
+            .into_iter()
+            .map(|(c, p)| (c, Pending { early: false, ..p }))
+            .collect();
+        handle_all(&mut engine, items);
         engine.commit()?;
         engine.flush_meta(0, true, true)?;
         let c = &engine.counters;

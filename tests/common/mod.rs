@@ -112,6 +112,24 @@ pub fn drop_file(dir: &Path, name: &str, bytes: &[u8]) {
     std::fs::rename(&tmp, dir.join(name)).unwrap();
 }
 
+/// How many complete evidence records there are, cheaply enough to poll during a burst (parsing
+/// thousands of records every few milliseconds would take a core from the daemon under test).
+pub fn evidence_count(root: &Path) -> usize {
+    std::fs::read_dir(root.join("evidence"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+                .map(|p| {
+                    std::fs::read(p)
+                        .map(|b| b.iter().filter(|c| **c == b'\n').count())
+                        .unwrap_or(0)
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 pub fn evidence(root: &Path) -> Vec<serde_json::Value> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("evidence"))
         .map(|d| {

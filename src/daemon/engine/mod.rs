@@ -3,11 +3,12 @@
 //! state are made durable together in `commit`, in that order, so a crash never loses a result
 //! and a restart never records one twice.
 
+mod prepare;
 mod profiles;
 mod rejects;
 mod runs;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, Utc};
@@ -69,6 +70,11 @@ pub struct Engine {
     inbox_canon: PathBuf,
     pub state: State,
     profiles: BTreeMap<String, LoadedProfile>,
+    /// Results inputs by service, so a changed profile finds its runs without scanning every
+    /// input the daemon knows (a burst of 10,000 profiles would otherwise be quadratic).
+    runs_of: HashMap<String, BTreeSet<String>>,
+    /// Profiles of the current batch already prepared on other cores, by input key.
+    prepared: HashMap<String, prepare::PreparedProfile>,
     log: evidence::Log,
     batch: output::Batch,
     events: Vec<evidence::Event>,
@@ -150,11 +156,21 @@ impl Engine {
                 }
             }
         }
+        let mut runs_of: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for (k, e) in &state.inputs {
+            if e.kind == Kind::Results
+                && let Some(svc) = &e.service
+            {
+                runs_of.entry(svc.clone()).or_default().insert(k.clone());
+            }
+        }
         Ok(Engine {
             s,
             inbox_canon,
             state,
             profiles: BTreeMap::new(),
+            runs_of,
+            prepared: HashMap::new(),
             log,
             batch: output::Batch::default(),
             events: Vec::new(),
@@ -223,6 +239,9 @@ impl Engine {
         if let Some(main) = results::companion_of(&file_name) {
             return self.companion(&key, c, &digest, &main);
         }
+        if let Some(p) = self.take_prepared(&key, &digest) {
+            return self.accept_profile(&key, c, p.name, &digest, p.profile, Some(p.outputs));
+        }
         // Profiles are small; anything larger can only be a results file, read as a stream.
         if size <= MAX_PROFILE_BYTES
             && let Ok(bytes) = std::fs::read(&path)
@@ -289,7 +308,15 @@ impl Engine {
         run: Option<String>,
         error: Option<String>,
     ) {
-        self.state.inputs.insert(
+        if kind == Kind::Results
+            && let Some(svc) = &service
+        {
+            self.runs_of
+                .entry(svc.clone())
+                .or_default()
+                .insert(key.to_string());
+        }
+        let old = self.state.inputs.insert(
             key.to_string(),
             Entry {
                 sha256: digest.to_string(),
@@ -301,7 +328,26 @@ impl Engine {
                 verdict: None,
             },
         );
+        if let Some(old) = old {
+            let new = self.state.inputs.get(key);
+            let same_run = new.is_some_and(|n| n.kind == Kind::Results && n.service == old.service);
+            if !same_run {
+                self.forget_run(key, &old);
+            }
+        }
         self.dirty = true;
+    }
+
+    fn forget_run(&mut self, key: &str, old: &Entry) {
+        if old.kind == Kind::Results
+            && let Some(svc) = &old.service
+            && let Some(keys) = self.runs_of.get_mut(svc)
+        {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.runs_of.remove(svc);
+            }
+        }
     }
 
     fn stage(&mut self, path: &Path, bytes: &[u8]) -> Option<FileDigest> {
@@ -318,6 +364,7 @@ impl Engine {
         let Some(entry) = self.state.inputs.remove(key) else {
             return Handled::Ignored;
         };
+        self.forget_run(key, &entry);
         self.dirty = true;
         let name = self.input_name(key);
         if entry.kind == Kind::Profile

@@ -3,14 +3,18 @@
 
 use std::path::{Path, PathBuf};
 
+use super::prepare::Prepared;
 use super::{Engine, Handled, LoadedProfile, now};
 use crate::daemon::inbox::{self, Candidate};
+use crate::daemon::settings::Outputs;
 use crate::daemon::state::{Kind, Status};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
 use crate::export;
 use crate::plan;
+use crate::plan::Plan;
 use crate::profile;
+use crate::profile::ServiceProfile;
 use crate::render;
 use crate::textdoc::{self, Syntax};
 
@@ -49,81 +53,53 @@ impl Engine {
                 );
             }
         };
-        let service = loaded.profile.service.clone();
-        if let Some(folder) = &c.folder_service
-            && folder != &service
-        {
-            let d = Diagnostic::error(
-                "service",
-                format!(
-                    "this profile is in the folder {folder}/ but names the service {service:?}"
-                ),
-            )
-            .hint(format!(
-                "move it to {}/{service}/ or set service: {folder}",
-                self.s.inbox.display()
-            ));
+        self.accept_profile(key, c, name, digest, loaded.profile, None)
+    }
+
+    /// A valid profile: unless another profile already serves its service, write its plan's
+    /// outputs (or adopt those prepared on another core) and re-judge its service's runs.
+    pub(super) fn accept_profile(
+        &mut self,
+        key: &str,
+        c: &Candidate,
+        name: String,
+        digest: &str,
+        profile: ServiceProfile,
+        prepared: Option<Prepared>,
+    ) -> Handled {
+        let service = profile.service.clone();
+        if let Some(reason) = self.conflict(key, c, &service) {
+            if let Some(p) = prepared {
+                p.discard();
+            }
             return self.reject_with_digest(
                 key,
                 digest,
-                Some(folder.clone()),
+                Some(reason.0),
                 "profile",
-                vec![d],
+                vec![reason.1],
                 Some("plan"),
             );
         }
-        if let Some(other) = self.profiles.get(&service)
-            && other.key != key
-            && self.s.inbox.join(&other.key).exists()
-        {
-            let d = Diagnostic::error(
-                "service",
-                format!(
-                    "{service} already has a profile at {}",
-                    self.input_name(&other.key)
-                ),
-            )
-            .hint("keep one profile per service; delete or rename one of them");
-            return self.reject_with_digest(
-                key,
-                digest,
-                Some(service),
-                "profile",
-                vec![d],
-                Some("plan"),
-            );
-        }
-        let plan = plan::generate(&loaded.profile, &plan::Defaults::default());
         let dir = self.s.outbox.join(&service);
-        let mut outputs = Vec::new();
-        let want = self.s.outputs;
-        for (on, file, format) in [
-            (want.json, "plan.json", render::Format::Json),
-            (want.markdown, "plan.md", render::Format::Markdown),
-            (want.html, "plan.html", render::Format::Html),
-        ] {
-            if !on {
-                continue;
+        let (plan, outputs) = match prepared {
+            Some(p) => {
+                let mut outputs = Vec::with_capacity(p.staged.len());
+                for (tmp, target, digest) in p.staged {
+                    self.batch.adopt(tmp, &target);
+                    outputs.push(digest);
+                }
+                (p.plan, outputs)
             }
-            let body = render::plan(&plan, format);
-            if let Some(d) = self.stage(&dir.join(file), body.as_bytes()) {
-                outputs.push(d);
+            None => {
+                let plan = plan::generate(&profile, &plan::Defaults::default());
+                let outputs = plan_outputs(&plan, self.s.outputs)
+                    .into_iter()
+                    .filter_map(|(rel, body)| self.stage(&dir.join(rel), body.as_bytes()))
+                    .collect();
+                (plan, outputs)
             }
-        }
-        // Runner scripts for every scenario, so a CI job can pick one up beside the plan.
-        let exports = if want.exports {
-            export::all(&plan, None)
-        } else {
-            Vec::new()
         };
-        for f in exports {
-            if let Some(d) = self.stage(
-                &dir.join("exports").join(&f.file_name),
-                f.contents.as_bytes(),
-            ) {
-                outputs.push(d);
-            }
-        }
         self.batch.remove(&dir.join("plan.error.json"));
         self.batch.remove(&dir.join("plan.error.md"));
         self.events.push(evidence::Event {
@@ -157,21 +133,24 @@ impl Engine {
             LoadedProfile {
                 key: key.to_string(),
                 sha256: digest.to_string(),
-                profile: loaded.profile,
+                profile,
                 plan,
             },
         );
         // A new or changed profile re-judges every results file of its service.
         let runs: Vec<String> = self
-            .state
-            .inputs
-            .iter()
-            .filter(|(_, e)| {
-                e.kind == Kind::Results
-                    && e.service.as_deref() == Some(service.as_str())
-                    && e.status != Status::Rejected
+            .runs_of
+            .get(&service)
+            .into_iter()
+            .flatten()
+            .filter(|k| {
+                self.state.inputs.get(*k).is_some_and(|e| {
+                    e.kind == Kind::Results
+                        && e.service.as_deref() == Some(service.as_str())
+                        && e.status != Status::Rejected
+                })
             })
-            .map(|(k, _)| k.clone())
+            .cloned()
             .collect();
         for k in runs {
             let rel = PathBuf::from(&k);
@@ -189,4 +168,60 @@ impl Engine {
         }
         Handled::Done
     }
+
+    /// Why this profile cannot serve `service`: its folder names another service, or another
+    /// profile in the inbox already serves it. Returns the service to file the error under.
+    fn conflict(&self, key: &str, c: &Candidate, service: &str) -> Option<(String, Diagnostic)> {
+        if let Some(folder) = &c.folder_service
+            && folder != service
+        {
+            let d = Diagnostic::error(
+                "service",
+                format!(
+                    "this profile is in the folder {folder}/ but names the service {service:?}"
+                ),
+            )
+            .hint(format!(
+                "move it to {}/{service}/ or set service: {folder}",
+                self.s.inbox.display()
+            ));
+            return Some((folder.clone(), d));
+        }
+        if let Some(other) = self.profiles.get(service)
+            && other.key != key
+            && self.s.inbox.join(&other.key).exists()
+        {
+            let d = Diagnostic::error(
+                "service",
+                format!(
+                    "{service} already has a profile at {}",
+                    self.input_name(&other.key)
+                ),
+            )
+            .hint("keep one profile per service; delete or rename one of them");
+            return Some((service.to_string(), d));
+        }
+        None
+    }
+}
+
+/// The files a plan is rendered into, relative to `outbox/<service>/`: the plan itself in the
+/// chosen formats, and runner scripts for every scenario so a CI job can pick one up beside it.
+pub(super) fn plan_outputs(plan: &Plan, want: Outputs) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for (on, file, format) in [
+        (want.json, "plan.json", render::Format::Json),
+        (want.markdown, "plan.md", render::Format::Markdown),
+        (want.html, "plan.html", render::Format::Html),
+    ] {
+        if on {
+            out.push((PathBuf::from(file), render::plan(plan, format)));
+        }
+    }
+    if want.exports {
+        for f in export::all(plan, None) {
+            out.push((Path::new("exports").join(&f.file_name), f.contents));
+        }
+    }
+    out
 }
