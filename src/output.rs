@@ -45,7 +45,8 @@ pub struct Batch {
     staged: Vec<(std::path::PathBuf, std::path::PathBuf)>,
     /// Index into `staged` by target path, so restaging a path replaces it in constant time.
     index: std::collections::HashMap<std::path::PathBuf, usize>,
-    removals: Vec<std::path::PathBuf>,
+    /// A set: a burst queues two removals per profile, and every write checks against them.
+    removals: std::collections::HashSet<std::path::PathBuf>,
 }
 
 impl Batch {
@@ -64,7 +65,7 @@ impl Batch {
     /// renamed onto `path` at commit. Staging a path again replaces its earlier temporary file.
     pub fn adopt(&mut self, tmp: std::path::PathBuf, path: &Path) {
         // The last operation on a path wins: a write after a removal cancels the removal.
-        self.removals.retain(|r| r != path);
+        self.removals.remove(path);
         match self.index.get(path) {
             Some(&i) => {
                 let old = std::mem::replace(&mut self.staged[i].0, tmp);
@@ -87,9 +88,7 @@ impl Batch {
                 self.index.insert(moved.clone(), i);
             }
         }
-        if !self.removals.iter().any(|r| r == path) {
-            self.removals.push(path.to_path_buf());
-        }
+        self.removals.insert(path.to_path_buf());
     }
 
     /// Makes every staged file durable and visible. On error the staged temporaries are removed.
@@ -112,7 +111,7 @@ const SMALL_BATCH: usize = 4;
 
 fn commit_all(
     staged: &[(std::path::PathBuf, std::path::PathBuf)],
-    removals: &[std::path::PathBuf],
+    removals: &std::collections::HashSet<std::path::PathBuf>,
 ) -> std::io::Result<()> {
     let mut dirs: std::collections::BTreeSet<std::path::PathBuf> = Default::default();
     let small = staged.len() <= SMALL_BATCH;
