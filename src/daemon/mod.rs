@@ -180,38 +180,61 @@ fn process_due(
             break;
         }
     }
+    let handling = start.elapsed();
     // Also commits records queued outside this batch (removals found by a rescan).
     engine.commit()?;
+    let committed = start.elapsed();
     engine.flush_meta(queue.items.len(), queue.items.is_empty(), false)?;
+    tracing::debug!(
+        inputs = handled,
+        handle_ms = handling.as_secs_f64() * 1e3,
+        commit_ms = (committed - handling).as_secs_f64() * 1e3,
+        meta_ms = (start.elapsed() - committed).as_secs_f64() * 1e3,
+        queued = queue.items.len(),
+        "batch done"
+    );
     Ok((handled, rescan))
 }
 
 /// Profiles are prepared on every core this many at a time, which bounds the plans held in memory.
 const PREPARE_CHUNK: usize = 256;
 
-/// Handles `ready` items in order, preparing profiles chunk by chunk on every core first.
+/// Handles `ready` items in order. Profiles are prepared chunk by chunk on every core, the next
+/// chunk while the engine applies the current one, so both cores stay busy in a burst.
 /// Returns every item with `Some` when it must be retried after the settle window.
 fn handle_all(
     engine: &mut Engine,
     ready: Vec<(Candidate, Pending)>,
 ) -> Vec<(Candidate, Option<Pending>)> {
-    let mut out = Vec::with_capacity(ready.len());
+    let mut chunks: Vec<Vec<(Candidate, Pending)>> = Vec::new();
     let mut ready = ready.into_iter().peekable();
     while ready.peek().is_some() {
-        let chunk: Vec<(Candidate, Pending)> = ready.by_ref().take(PREPARE_CHUNK).collect();
-        engine.prepare(&chunk.iter().map(|(c, _)| c).collect::<Vec<_>>());
-        for (c, p) in chunk {
-            let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
-            match engine.handle(&c, !p.early) {
-                Handled::Deferred => out.push((c, Some(Pending { early: false, ..p }))),
-                outcome => {
-                    tracing::debug!(?outcome, "handled");
-                    out.push((c, None));
+        chunks.push(ready.by_ref().take(PREPARE_CHUNK).collect());
+    }
+    let job_for = |engine: &Engine, chunk: Option<&Vec<(Candidate, Pending)>>| {
+        chunk.and_then(|c| engine.prepare_job(&c.iter().map(|(c, _)| c).collect::<Vec<_>>()))
+    };
+    let mut out = Vec::new();
+    std::thread::scope(|s| {
+        let mut next = job_for(engine, chunks.first()).map(|job| s.spawn(move || job.run()));
+        for i in 0..chunks.len() {
+            if let Some(ready) = next.take().and_then(|h| h.join().ok()) {
+                engine.adopt_prepared(ready);
+            }
+            next = job_for(engine, chunks.get(i + 1)).map(|job| s.spawn(move || job.run()));
+            for (c, p) in std::mem::take(&mut chunks[i]) {
+                let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
+                match engine.handle(&c, !p.early) {
+                    Handled::Deferred => out.push((c, Some(Pending { early: false, ..p }))),
+                    outcome => {
+                        tracing::debug!(?outcome, "handled");
+                        out.push((c, None));
+                    }
                 }
             }
+            engine.discard_prepared();
         }
-        engine.discard_prepared();
-    }
+    });
     out
 }
 

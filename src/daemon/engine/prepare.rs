@@ -3,7 +3,7 @@
 //! temporary file. The engine adopts that work only for an input that still has the same bytes
 //! and passes the checks that need the engine's state; whatever it does not adopt is deleted.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::profiles::plan_outputs;
 use super::{Engine, MAX_PROFILE_BYTES, is_profile};
@@ -43,45 +43,36 @@ pub(super) struct PreparedProfile {
 /// would cost more than it saves, and a single drop keeps its short path.
 const MIN_PARALLEL: usize = 8;
 
-/// What a worker needs, borrowed from the engine while the workers run.
-struct Context<'a> {
-    inbox: &'a Path,
-    inbox_canon: &'a Path,
-    outbox: &'a Path,
+/// An owned snapshot of what the workers need, so they can prepare the next chunk of a burst
+/// while the engine applies the current one.
+pub struct Job {
+    inbox: PathBuf,
+    inbox_canon: PathBuf,
+    outbox: PathBuf,
     max_input_bytes: u64,
     outputs: Outputs,
-    known: &'a std::collections::BTreeMap<String, state::Entry>,
+    workers: usize,
+    /// (input key, candidate, the content hash the engine knew for it when the job was made)
+    items: Vec<(String, Candidate, Option<String>)>,
 }
 
-impl Engine {
-    /// Prepares, on every available core, the new or changed profiles among `batch`.
-    pub fn prepare(&mut self, batch: &[&Candidate]) {
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(8);
-        if workers < 2 || batch.len() < MIN_PARALLEL {
-            return;
-        }
-        let ctx = Context {
-            inbox: &self.s.inbox,
-            inbox_canon: &self.inbox_canon,
-            outbox: &self.s.outbox,
-            max_input_bytes: self.s.max_input_bytes,
-            outputs: self.s.outputs,
-            known: &self.state.inputs,
-        };
-        let chunk = batch.len().div_ceil(workers);
-        let ready: Vec<(String, PreparedProfile)> = std::thread::scope(|s| {
-            let handles: Vec<_> = batch
+/// What `Job::run` hands back to `Engine::adopt_prepared`.
+pub struct Ready(Vec<(String, PreparedProfile)>);
+
+impl Job {
+    /// Prepares every new or changed profile of the job, split across the workers.
+    pub fn run(self) -> Ready {
+        let chunk = self.items.len().div_ceil(self.workers).max(1);
+        let ready = std::thread::scope(|s| {
+            let handles: Vec<_> = self
+                .items
                 .chunks(chunk)
                 .map(|part| {
-                    let ctx = &ctx;
+                    let job = &self;
                     s.spawn(move || {
                         part.iter()
-                            .filter_map(|c| {
-                                let key = state::key(&c.rel);
-                                prepare_one(ctx, &key, c).map(|p| (key, p))
+                            .filter_map(|(key, c, known)| {
+                                prepare_one(job, c, known.as_deref()).map(|p| (key.clone(), p))
                             })
                             .collect::<Vec<_>>()
                     })
@@ -92,7 +83,43 @@ impl Engine {
                 .flat_map(|h| h.join().unwrap_or_default())
                 .collect()
         });
-        for (key, p) in ready {
+        Ready(ready)
+    }
+}
+
+impl Engine {
+    /// A job preparing the profiles among `batch` on every available core, or `None` when the
+    /// batch is too small or there is only one core.
+    pub fn prepare_job(&self, batch: &[&Candidate]) -> Option<Job> {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
+        if workers < 2 || batch.len() < MIN_PARALLEL {
+            return None;
+        }
+        let items = batch
+            .iter()
+            .map(|c| {
+                let key = state::key(&c.rel);
+                let known = self.state.inputs.get(&key).map(|e| e.sha256.clone());
+                (key, (*c).clone(), known)
+            })
+            .collect();
+        Some(Job {
+            inbox: self.s.inbox.clone(),
+            inbox_canon: self.inbox_canon.clone(),
+            outbox: self.s.outbox.clone(),
+            max_input_bytes: self.s.max_input_bytes,
+            outputs: self.s.outputs,
+            workers,
+            items,
+        })
+    }
+
+    /// Makes a finished job's work available to `handle` for the inputs it covers.
+    pub fn adopt_prepared(&mut self, ready: Ready) {
+        for (key, p) in ready.0 {
             if let Some(old) = self.prepared.insert(key, p) {
                 old.outputs.discard();
             }
@@ -121,21 +148,21 @@ impl Engine {
 
 /// One candidate on a worker: `None` for anything that is not a new, valid profile (the engine
 /// handles those itself, with their error reports).
-fn prepare_one(ctx: &Context, key: &str, c: &Candidate) -> Option<PreparedProfile> {
+fn prepare_one(ctx: &Job, c: &Candidate, known: Option<&str>) -> Option<PreparedProfile> {
     let rel = &c.rel;
     let file_name = rel.file_name()?.to_string_lossy().into_owned();
     if results::companion_of(&file_name).is_some() {
         return None;
     }
     let path = ctx.inbox.join(rel);
-    let size = inbox::check_file(ctx.inbox_canon, &path, ctx.max_input_bytes).ok()?;
+    let size = inbox::check_file(&ctx.inbox_canon, &path, ctx.max_input_bytes).ok()?;
     if size > MAX_PROFILE_BYTES {
         return None;
     }
     let bytes = std::fs::read(&path).ok()?;
     let name = path.display().to_string();
     let sha256 = FileDigest::of_bytes(String::new(), &bytes).sha256;
-    if ctx.known.get(key).is_some_and(|e| e.sha256 == sha256) {
+    if known == Some(sha256.as_str()) {
         return None;
     }
     let text = String::from_utf8_lossy(&bytes);
