@@ -47,6 +47,15 @@ pub struct Batch {
     index: std::collections::HashMap<std::path::PathBuf, usize>,
     /// A set: a burst queues two removals per profile, and every write checks against them.
     removals: std::collections::HashSet<std::path::PathBuf>,
+    /// Removals in the order they were first queued, so `rollback_to` can take back the newer.
+    removal_order: Vec<std::path::PathBuf>,
+}
+
+/// A point in a batch to roll back to (see `Batch::mark`).
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    staged: usize,
+    removals: usize,
 }
 
 impl Batch {
@@ -82,13 +91,48 @@ impl Batch {
     /// A removal after a write of the same path in this batch cancels the write.
     pub fn remove(&mut self, path: &Path) {
         if let Some(i) = self.index.remove(path) {
-            let (tmp, _) = self.staged.swap_remove(i);
+            // Order is kept (rare, so the shift is cheap enough): `mark` points stay valid.
+            let (tmp, _) = self.staged.remove(i);
             let _ = std::fs::remove_file(tmp);
-            if let Some((_, moved)) = self.staged.get(i) {
-                self.index.insert(moved.clone(), i);
+            for (j, (_, p)) in self.staged.iter().enumerate().skip(i) {
+                self.index.insert(p.clone(), j);
             }
         }
-        self.removals.insert(path.to_path_buf());
+        if self.removals.insert(path.to_path_buf()) {
+            self.removal_order.push(path.to_path_buf());
+        }
+    }
+
+    /// A point to roll back to with `rollback_to`.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            staged: self.staged.len(),
+            removals: self.removal_order.len(),
+        }
+    }
+
+    /// Drops the files staged and the removals queued since `mark` (deleting the temporaries).
+    pub fn rollback_to(&mut self, mark: Mark) {
+        for (tmp, path) in self.staged.drain(mark.staged.min(self.staged.len())..) {
+            self.index.remove(&path);
+            let _ = std::fs::remove_file(tmp);
+        }
+        for path in self
+            .removal_order
+            .drain(mark.removals.min(self.removal_order.len())..)
+        {
+            self.removals.remove(&path);
+        }
+    }
+
+    /// Drops everything staged: deletes the temporaries and forgets the removals.
+    pub fn abort(&mut self) {
+        for (tmp, _) in self.staged.drain(..) {
+            let _ = std::fs::remove_file(tmp);
+        }
+        self.index.clear();
+        self.removals.clear();
+        self.removal_order.clear();
     }
 
     /// Makes every staged file durable and visible. On error the staged temporaries are removed.
@@ -96,6 +140,7 @@ impl Batch {
         let staged = std::mem::take(&mut self.staged);
         self.index.clear();
         let removals = std::mem::take(&mut self.removals);
+        self.removal_order.clear();
         let result = commit_all(&staged, &removals);
         if result.is_err() {
             for (tmp, _) in &staged {
@@ -135,7 +180,12 @@ fn commit_all(
                     dirs.insert(d.to_path_buf());
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            // Nothing to remove where the folder itself is missing or is not a folder.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) => {}
             Err(e) => return Err(e),
         }
     }
@@ -173,13 +223,17 @@ pub fn write_temporary(path: &Path, bytes: &[u8]) -> std::io::Result<std::path::
         .unwrap_or_default();
     let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}.{seq}.tmp", std::process::id()));
-    match std::fs::write(&tmp, bytes) {
+    let written = match std::fs::write(&tmp, bytes) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // Only a missing folder costs the extra syscalls; the common case is one open.
-            std::fs::create_dir_all(dir)?;
-            std::fs::write(&tmp, bytes)?;
+            std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&tmp, bytes))
         }
-        other => other?,
+        other => other,
+    };
+    if let Err(e) = written {
+        // A full disk can create the file and then refuse its bytes: leave nothing behind.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
     Ok(tmp)
 }
@@ -229,6 +283,28 @@ mod batch_tests {
             .collect();
         names.sort();
         assert_eq!(names, ["a.json", "b.md"]);
+    }
+
+    #[test]
+    fn rollback_takes_back_only_what_came_after_the_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        std::fs::write(p("old-error.json"), "e").unwrap();
+        std::fs::write(p("kept-error.json"), "e").unwrap();
+        let mut batch = Batch::default();
+        batch.stage(&p("first.json"), b"1").unwrap();
+        batch.remove(&p("old-error.json"));
+        let mark = batch.mark();
+        batch.stage(&p("second.json"), b"2").unwrap();
+        batch.remove(&p("kept-error.json"));
+        batch.rollback_to(mark);
+        batch.commit().unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["first.json", "kept-error.json"]);
     }
 
     #[test]

@@ -889,3 +889,94 @@ fn burst_with_a_duplicate_service_and_a_bad_profile_is_sorted_out_in_order() {
     let ev = evidence(dir.path());
     assert_eq!(ev.len(), 34, "one record per input");
 }
+
+/// An output that cannot be written (here a file stands where the service's folder should be,
+/// as a full disk or a read-only folder would fail) must not be recorded as done: the rest of
+/// the batch goes on, the input is retried, and it is recorded exactly once when it succeeds.
+#[test]
+fn an_unwritable_output_is_retried_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("outbox")).unwrap();
+    let blocker = dir.path().join("outbox/blocked-api");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let once = std::process::Command::new(BIN)
+        .args(["watch", "--once"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(once.status.code(), Some(0), "empty inbox");
+
+    let d = Daemon::start(dir.path(), &[]);
+    drop_file(&d.inbox(), "ok.yaml", profile_yaml("ok-api").as_bytes());
+    drop_file(
+        &d.inbox(),
+        "blocked.yaml",
+        profile_yaml("blocked-api").as_bytes(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("ok-api/plan.json")
+        .exists()));
+    let status = d.outbox().join("status.json");
+    assert!(wait_until(WAIT, || {
+        let s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&status).unwrap_or_default()).unwrap_or_default();
+        s["this_run"]["write_failures"].as_u64().unwrap_or(0) >= 1
+    }));
+    let services = |ev: &[serde_json::Value]| -> Vec<String> {
+        ev.iter()
+            .map(|e| e["service"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(services(&evidence(dir.path())), ["ok-api"]);
+
+    // The operator clears the way; the daemon's retry picks the input up again.
+    std::fs::remove_file(&blocker).unwrap();
+    assert!(wait_until(Duration::from_secs(30), || d
+        .outbox()
+        .join("blocked-api/plan.json")
+        .exists()));
+    assert!(wait_until(WAIT, || evidence_count(dir.path()) == 2));
+    assert_eq!(d.stop(), Some(0));
+    let mut seen = services(&evidence(dir.path()));
+    seen.sort();
+    assert_eq!(seen, ["blocked-api", "ok-api"]);
+    let leftovers: Vec<_> = walk(&dir.path().join("outbox"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn once_says_internal_error_when_outputs_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("outbox")).unwrap();
+    std::fs::write(dir.path().join("outbox/blocked-api"), "not a folder").unwrap();
+    std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
+    std::fs::write(
+        dir.path().join("inbox/blocked.yaml"),
+        profile_yaml("blocked-api"),
+    )
+    .unwrap();
+    let o = std::process::Command::new(BIN)
+        .args(["watch", "--once"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("could not be recorded"), "{err}");
+    assert!(err.contains("outbox/blocked-api"), "{err}");
+    assert_eq!(evidence_count(dir.path()), 0);
+    // Nothing was recorded, so the next pass tries again (and succeeds once the way is clear).
+    std::fs::remove_file(dir.path().join("outbox/blocked-api")).unwrap();
+    let o = std::process::Command::new(BIN)
+        .args(["watch", "--once"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(dir.path().join("outbox/blocked-api/plan.json").exists());
+    assert_eq!(evidence_count(dir.path()), 1);
+}

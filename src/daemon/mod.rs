@@ -135,14 +135,15 @@ const BATCH_MAX_TIME: Duration = Duration::from_millis(50);
 type Events = tokio::sync::mpsc::UnboundedReceiver<notify::Result<notify::Event>>;
 
 /// Processes every due item, folding in events that arrive meanwhile, then commits once.
-/// Returns how many inputs were handled and whether a rescan was asked for.
+/// A batch that cannot be made durable is rolled back and reported in `Batch::recorded`.
 fn process_due(
     engine: &mut Engine,
     queue: &mut Queue,
     settle: Duration,
     mut events: Option<(&mut Events, &Path)>,
-) -> Result<(usize, bool), String> {
+) -> Result<Batch, String> {
     let start = Instant::now();
+    let failed_before = engine.counters.failed;
     let mut handled = 0;
     let mut rescan = false;
     loop {
@@ -182,9 +183,9 @@ fn process_due(
     }
     let handling = start.elapsed();
     // Also commits records queued outside this batch (removals found by a rescan).
-    engine.commit()?;
+    let recorded = engine.commit().is_ok() && engine.counters.failed == failed_before;
     let committed = start.elapsed();
-    engine.flush_meta(queue.items.len(), queue.items.is_empty(), false)?;
+    save_meta(engine, queue);
     tracing::debug!(
         inputs = handled,
         handle_ms = handling.as_secs_f64() * 1e3,
@@ -193,8 +194,32 @@ fn process_due(
         queued = queue.items.len(),
         "batch done"
     );
-    Ok((handled, rescan))
+    Ok(Batch {
+        handled,
+        rescan,
+        recorded,
+    })
 }
+
+/// What one pass over the due items did.
+struct Batch {
+    handled: usize,
+    rescan: bool,
+    /// False when the batch could not be made durable: it was rolled back, retry later.
+    recorded: bool,
+}
+
+/// Saves the state and status files; a failure is logged and retried with the next batch (the
+/// evidence log, already durable, covers the state in between).
+fn save_meta(engine: &mut Engine, queue: &Queue) {
+    if let Err(e) = engine.flush_meta(queue.items.len(), queue.items.is_empty(), false) {
+        tracing::error!(error = %e, "cannot save the state or status file; will try again");
+    }
+}
+
+/// The first retry after a failed batch comes this soon, then twice as late each time.
+const RETRY_FIRST: Duration = Duration::from_secs(2);
+const RETRY_MAX: Duration = Duration::from_secs(60);
 
 /// Profiles are prepared on every core this many at a time, which bounds the plans held in memory.
 const PREPARE_CHUNK: usize = 256;
@@ -272,6 +297,12 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
             "perfassist: {} processed, {} rejected, {} with failed or inconclusive SLOs, {} removed",
             c.processed, c.rejected, c.slo_failed, c.removed
         );
+        if c.failed > 0 {
+            return Err(format!(
+                "{} input(s) could not be recorded because outputs or evidence could not be written; see the errors above",
+                c.failed
+            ));
+        }
         return Ok(if c.rejected > 0 {
             crate::exit::BAD_INPUT
         } else if c.slo_failed > 0 {
@@ -310,9 +341,26 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
         let _ = signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&stopping));
     }
 
+    // After a batch could not be recorded (disk full, outbox read-only), the inbox is rescanned
+    // after a growing pause, which processes its rolled-back inputs again.
+    let mut retry_at: Option<Instant> = None;
+    let mut backoff = RETRY_FIRST;
+    let mut after_batch = |recorded: bool, retry_at: &mut Option<Instant>| {
+        if recorded {
+            backoff = RETRY_FIRST;
+        } else if retry_at.is_none() {
+            tracing::warn!(
+                in_seconds = backoff.as_secs(),
+                "retrying the inbox after a failed batch"
+            );
+            *retry_at = Some(Instant::now() + backoff);
+            backoff = (backoff * 2).min(RETRY_MAX);
+        }
+    };
     scan_into(&mut engine, &mut queue, Instant::now());
-    process_due(&mut engine, &mut queue, settle, None)?;
-    engine.flush_meta(queue.items.len(), true, false)?;
+    let first = process_due(&mut engine, &mut queue, settle, None)?;
+    after_batch(first.recorded, &mut retry_at);
+    save_meta(&mut engine, &queue);
     systemd::ready(&status::one_line(
         &engine.state,
         &engine.counters,
@@ -333,11 +381,16 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
                 }
             }
             _ = tokio::time::sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {
-                let (handled, more) = process_due(&mut engine, &mut queue, settle, Some((&mut rx, &inbox)))?;
-                rescan |= more;
-                if handled > 0 {
+                let b = process_due(&mut engine, &mut queue, settle, Some((&mut rx, &inbox)))?;
+                rescan |= b.rescan;
+                after_batch(b.recorded, &mut retry_at);
+                if b.handled > 0 {
                     systemd::status(&status::one_line(&engine.state, &engine.counters, queue.items.len()));
                 }
+            }
+            _ = tokio::time::sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
+                retry_at = None;
+                rescan = true;
             }
             _ = watchdog_tick.tick(), if watchdog.is_some() => systemd::watchdog(),
             _ = hup.recv() => {
@@ -352,8 +405,9 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
             tracing::info!("rescanning the inbox");
             scan_into(&mut engine, &mut queue, Instant::now());
             // Removals found by the scan are recorded now, even if nothing else is due.
-            engine.commit()?;
-            engine.flush_meta(queue.items.len(), queue.items.is_empty(), false)?;
+            let recorded = engine.commit().is_ok();
+            after_batch(recorded, &mut retry_at);
+            save_meta(&mut engine, &queue);
         }
     }
     stopping.store(true, std::sync::atomic::Ordering::SeqCst);

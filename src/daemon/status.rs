@@ -31,6 +31,10 @@ pub struct RunCounts {
     pub rejected: u64,
     pub slo_failed: u64,
     pub removed: u64,
+    /// Inputs (or whole batches) not recorded because an output or the evidence log could not
+    /// be written; they are retried. Absent in status files of older versions.
+    #[serde(default)]
+    pub write_failures: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -99,6 +103,7 @@ pub fn build(s: &Settings, state: &State, c: &Counters, queue_depth: usize) -> R
             rejected: c.rejected,
             slo_failed: c.slo_failed,
             removed: c.removed,
+            write_failures: c.failed,
         },
         services: services.into_values().collect(),
         waiting,
@@ -151,6 +156,12 @@ pub fn render_text(outbox: &Path) -> Result<String, String> {
         s.push_str(&format!(
             "  service {}: {} run(s), {} failing\n",
             svc.service, svc.runs, svc.failing_runs
+        ));
+    }
+    if r.this_run.write_failures > 0 {
+        s.push_str(&format!(
+            "  write failures this run: {} (outputs or evidence could not be written; see the daemon's log; retried)\n",
+            r.this_run.write_failures
         ));
     }
     s.push_str(&format!("  waiting: {}\n", r.waiting.len()));

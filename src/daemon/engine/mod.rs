@@ -38,6 +38,8 @@ pub enum Handled {
     Deferred,
     Removed,
     Ignored,
+    /// Its outputs could not be written (disk full, ...): nothing was recorded, retry later.
+    Failed,
 }
 
 /// Counters for the current run of the daemon (and for `--once`'s exit code).
@@ -47,6 +49,8 @@ pub struct Counters {
     pub rejected: u64,
     pub slo_failed: u64,
     pub removed: u64,
+    /// Inputs or batches that could not be recorded because outputs or evidence failed to write.
+    pub failed: u64,
 }
 
 /// An HTML report waiting for the hash of its evidence record.
@@ -79,6 +83,14 @@ pub struct Engine {
     batch: output::Batch,
     events: Vec<evidence::Event>,
     pending_html: Vec<PendingHtml>,
+    /// State entries as they were before the current batch changed them, and the counters at
+    /// its start: restored when the batch cannot be made durable, so its inputs are retried.
+    undo: HashMap<String, Option<Entry>>,
+    /// The same for the input being handled, in order, to take back just that input.
+    input_undo: Vec<(String, Option<Entry>)>,
+    counters_before: Counters,
+    /// The first output of the current batch that could not be written (disk full, ...).
+    write_error: Option<String>,
     pub counters: Counters,
     dirty: bool,
     last_meta: std::time::Instant,
@@ -175,6 +187,10 @@ impl Engine {
             batch: output::Batch::default(),
             events: Vec::new(),
             pending_html: Vec::new(),
+            undo: HashMap::new(),
+            input_undo: Vec::new(),
+            counters_before: Counters::default(),
+            write_error: None,
             counters: Counters::default(),
             dirty: true,
             last_meta: std::time::Instant::now(),
@@ -192,7 +208,46 @@ impl Engine {
     /// Handles one candidate path. `allow_reject` is false on the first attempt after a close or
     /// rename, so a file that turns out incomplete is retried after the settle window instead.
     pub fn handle(&mut self, c: &Candidate, allow_reject: bool) -> Handled {
-        self.handle_inner(c, allow_reject, false)
+        let events = self.events.len();
+        let html = self.pending_html.len();
+        let staged = self.batch.mark();
+        let counters = self.counters.clone();
+        self.input_undo.clear();
+        let handled = self.handle_inner(c, allow_reject, false);
+        let Some(why) = self.write_error.take() else {
+            return handled;
+        };
+        // Some output of this input could not be written: take back everything it did, so the
+        // rest of the batch is still recorded and this input is tried again later.
+        tracing::error!(input = %c.rel.display(), error = %why, "outputs not written; the input will be retried");
+        self.events.truncate(events);
+        self.pending_html.truncate(html);
+        self.batch.rollback_to(staged);
+        self.counters = counters;
+        for (key, before) in std::mem::take(&mut self.input_undo).into_iter().rev() {
+            self.restore(key, before);
+        }
+        self.counters.failed += 1;
+        Handled::Failed
+    }
+
+    /// Puts a state entry back to an earlier value, keeping the index of runs in step.
+    fn restore(&mut self, key: String, before: Option<Entry>) {
+        if let Some(now) = self.state.inputs.remove(&key) {
+            self.forget_run(&key, &now);
+        }
+        if let Some(before) = before {
+            if before.kind == Kind::Results
+                && let Some(svc) = &before.service
+            {
+                self.runs_of
+                    .entry(svc.clone())
+                    .or_default()
+                    .insert(key.clone());
+            }
+            self.state.inputs.insert(key, before);
+        }
+        self.dirty = true;
     }
 
     fn handle_inner(&mut self, c: &Candidate, allow_reject: bool, force: bool) -> Handled {
@@ -308,6 +363,7 @@ impl Engine {
         run: Option<String>,
         error: Option<String>,
     ) {
+        self.remember(key);
         if kind == Kind::Results
             && let Some(svc) = &service
         {
@@ -338,6 +394,15 @@ impl Engine {
         self.dirty = true;
     }
 
+    /// Notes a state entry's value before the current batch first changes it.
+    fn remember(&mut self, key: &str) {
+        let before = self.state.inputs.get(key).cloned();
+        if !self.undo.contains_key(key) {
+            self.undo.insert(key.to_string(), before.clone());
+        }
+        self.input_undo.push((key.to_string(), before));
+    }
+
     fn forget_run(&mut self, key: &str, old: &Entry) {
         if old.kind == Kind::Results
             && let Some(svc) = &old.service
@@ -355,12 +420,19 @@ impl Engine {
             Ok(()) => Some(FileDigest::of_bytes(path.display().to_string(), bytes)),
             Err(e) => {
                 tracing::error!(path = %path.display(), error = %e, "cannot write output");
+                if self.write_error.is_none() {
+                    self.write_error = Some(format!("{}: {e}", path.display()));
+                }
                 None
             }
         }
     }
 
     fn removed(&mut self, key: &str) -> Handled {
+        if !self.state.inputs.contains_key(key) {
+            return Handled::Ignored;
+        }
+        self.remember(key);
         let Some(entry) = self.state.inputs.remove(key) else {
             return Handled::Ignored;
         };
@@ -410,44 +482,80 @@ impl Engine {
     }
 
     /// Makes this batch durable: outputs, then evidence. The state and status files follow in
-    /// `flush_meta`; the evidence log covers the state between its saves.
+    /// `flush_meta`; the evidence log covers the state between its saves. When an output cannot
+    /// be written (a full disk, a folder turned read-only) or the evidence cannot be appended,
+    /// nothing of the batch is recorded: its temporaries are deleted, the state is put back as
+    /// it was, and the error says so; a later rescan then processes the same inputs again.
     pub fn commit(&mut self) -> Result<(), String> {
+        let result = self.commit_outputs_and_evidence();
+        if let Err(e) = &result {
+            self.abort(e);
+        } else {
+            self.undo.clear();
+            self.counters_before = self.counters.clone();
+        }
+        result
+    }
+
+    fn commit_outputs_and_evidence(&mut self) -> Result<(), String> {
+        if let Some(e) = self.write_error.take() {
+            return Err(format!("cannot write outputs: {e}"));
+        }
         if !self.batch.is_empty() {
             self.batch
                 .commit()
                 .map_err(|e| format!("cannot write outputs: {e}"))?;
         }
-        if !self.events.is_empty() {
-            let appended = self
-                .log
-                .append_batch(&self.events)
-                .map_err(|e| e.to_string())?;
-            if let Some(last) = appended.last() {
-                self.state.evidence_seq = last.seq;
-            }
-            self.events.clear();
-            self.dirty = true;
-            for p in std::mem::take(&mut self.pending_html) {
-                let hash = appended
-                    .get(p.event)
-                    .map(|a| a.hash.as_str())
-                    .filter(|h| !h.is_empty());
-                let input = render::ReportInput {
-                    assessment: &p.assessment,
-                    results: &p.results,
-                    plan: p.plan.as_ref(),
-                    evidence_hash: hash,
-                };
-                let html = render::assessment_report(&input, render::Format::Html);
-                self.stage(&p.path, html.as_bytes());
-            }
-            if !self.batch.is_empty() {
-                self.batch
-                    .commit()
-                    .map_err(|e| format!("cannot write HTML reports: {e}"))?;
-            }
+        if self.events.is_empty() {
+            return Ok(());
+        }
+        let appended = self
+            .log
+            .append_batch(&self.events)
+            .map_err(|e| format!("cannot append to the evidence log: {e}"))?;
+        if let Some(last) = appended.last() {
+            self.state.evidence_seq = last.seq;
+        }
+        self.events.clear();
+        self.dirty = true;
+        for p in std::mem::take(&mut self.pending_html) {
+            let hash = appended
+                .get(p.event)
+                .map(|a| a.hash.as_str())
+                .filter(|h| !h.is_empty());
+            let input = render::ReportInput {
+                assessment: &p.assessment,
+                results: &p.results,
+                plan: p.plan.as_ref(),
+                evidence_hash: hash,
+            };
+            let html = render::assessment_report(&input, render::Format::Html);
+            self.stage(&p.path, html.as_bytes());
+        }
+        // The records are in the log now: a report that fails here is logged, not retried.
+        self.write_error = None;
+        if !self.batch.is_empty()
+            && let Err(e) = self.batch.commit()
+        {
+            tracing::error!(error = %e, "cannot write HTML reports");
         }
         Ok(())
+    }
+
+    /// Forgets a batch that could not be made durable (see `commit`).
+    fn abort(&mut self, why: &str) {
+        tracing::error!(error = %why, inputs = self.undo.len(), "batch not recorded; its inputs will be retried");
+        self.batch.abort();
+        self.events.clear();
+        self.pending_html.clear();
+        self.write_error = None;
+        for (key, before) in std::mem::take(&mut self.undo) {
+            self.restore(key, before);
+        }
+        let failed = self.counters.failed;
+        self.counters = self.counters_before.clone();
+        self.counters.failed = failed + 1;
+        self.dirty = true;
     }
 
     /// Writes the state and status files if they changed, at most about once a second unless
