@@ -312,13 +312,32 @@ fn kill_9_mid_burst_then_restart_loses_and_duplicates_nothing() {
         .into_iter()
         .filter(|p| p.to_string_lossy().ends_with(".tmp"))
         .collect();
+    // The restarted daemon deleted whatever temporaries the killed one left.
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_second_daemon_on_the_same_state_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Daemon::start(dir.path(), &[]);
+    let second = std::process::Command::new(BIN)
+        .args(["watch", "--once"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(3), "{err}");
     assert!(
-        leftovers.is_empty()
-            || leftovers
-                .iter()
-                .all(|p| p.file_name().unwrap().to_string_lossy().starts_with('.')),
-        "{leftovers:?}"
+        err.contains("another perfassist daemon") && err.contains("state"),
+        "{err}"
     );
+    // The first one is unharmed and still serving.
+    drop_file(&first.inbox(), "a.yaml", profile_yaml("a-api").as_bytes());
+    assert!(wait_until(WAIT, || first
+        .outbox()
+        .join("a-api/plan.json")
+        .exists()));
+    assert_eq!(first.stop(), Some(0));
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod inbox;
+mod instance;
 mod reports;
 pub mod settings;
 pub mod state;

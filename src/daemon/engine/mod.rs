@@ -71,6 +71,8 @@ struct LoadedProfile {
 
 pub struct Engine {
     s: Settings,
+    /// Held for the engine's life: one daemon per state folder.
+    _instance: super::instance::InstanceLock,
     inbox_canon: PathBuf,
     pub state: State,
     profiles: BTreeMap<String, LoadedProfile>,
@@ -132,6 +134,15 @@ impl Engine {
                     .map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
             }
         }
+        let instance = super::instance::lock(&s.state_dir)?;
+        // Safe now that no other daemon writes here: a killed instance's temporaries go.
+        let swept = super::instance::sweep_temporaries(&s.outbox, 6);
+        if swept > 0 {
+            tracing::info!(
+                files = swept,
+                "deleted temporary files left by an earlier run"
+            );
+        }
         let inbox_canon =
             std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
         let mut state = State::load(&s.state_dir)?;
@@ -177,6 +188,7 @@ impl Engine {
             }
         }
         Ok(Engine {
+            _instance: instance,
             s,
             inbox_canon,
             state,
