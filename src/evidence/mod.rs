@@ -114,6 +114,26 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
+impl Event {
+    /// An event about one input (named in `profile` too), with no outputs or findings yet;
+    /// callers fill in the rest with struct-update syntax.
+    pub fn about(ts: String, outcome: Outcome, service: String, input: FileDigest) -> Event {
+        Event {
+            ts,
+            service,
+            profile: input.path.clone(),
+            scenarios: Vec::new(),
+            interpretation: false,
+            outcome,
+            inputs: vec![input],
+            outputs: Vec::new(),
+            verdict: None,
+            failed_checks: Vec::new(),
+            detail: None,
+        }
+    }
+}
+
 /// How a log rotates, what it keeps and how its records are sealed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Options {

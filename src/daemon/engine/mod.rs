@@ -458,20 +458,16 @@ impl Engine {
             self.profiles.remove(s);
         }
         self.events.push(evidence::Event {
-            ts: now(),
-            service: entry.service.clone().unwrap_or_default(),
-            profile: name.clone(),
-            scenarios: Vec::new(),
-            interpretation: false,
-            outcome: Outcome::InputRemoved,
-            inputs: vec![FileDigest {
-                path: name,
-                sha256: entry.sha256,
-            }],
-            outputs: Vec::new(),
-            verdict: None,
-            failed_checks: Vec::new(),
             detail: Some("input deleted from the inbox; its outputs are kept".into()),
+            ..evidence::Event::about(
+                now(),
+                Outcome::InputRemoved,
+                entry.service.clone().unwrap_or_default(),
+                FileDigest {
+                    path: name,
+                    sha256: entry.sha256,
+                },
+            )
         });
         self.counters.removed += 1;
         Handled::Removed

@@ -103,20 +103,17 @@ impl Engine {
         self.batch.remove(&dir.join("plan.error.json"));
         self.batch.remove(&dir.join("plan.error.md"));
         self.events.push(evidence::Event {
-            ts: now(),
-            service: service.clone(),
-            profile: name.clone(),
             scenarios: plan.scenarios.iter().map(|s| s.name.to_string()).collect(),
-            interpretation: false,
-            outcome: Outcome::PlanGenerated,
-            inputs: vec![FileDigest {
-                path: name,
-                sha256: digest.to_string(),
-            }],
             outputs,
-            verdict: None,
-            failed_checks: Vec::new(),
-            detail: None,
+            ..evidence::Event::about(
+                now(),
+                Outcome::PlanGenerated,
+                service.clone(),
+                FileDigest {
+                    path: name,
+                    sha256: digest.to_string(),
+                },
+            )
         });
         self.set_entry(
             key,

@@ -76,20 +76,17 @@ impl Engine {
             .unwrap_or_default();
         tracing::warn!(input = %name, error = %first, "input rejected");
         self.events.push(evidence::Event {
-            ts: now(),
-            service: service.clone().unwrap_or_default(),
-            profile: name.clone(),
-            scenarios: Vec::new(),
-            interpretation: false,
-            outcome: Outcome::InputRejected,
-            inputs: vec![FileDigest {
-                path: name,
-                sha256: digest.to_string(),
-            }],
             outputs,
-            verdict: None,
-            failed_checks: Vec::new(),
             detail: Some(first.clone()),
+            ..evidence::Event::about(
+                now(),
+                Outcome::InputRejected,
+                service.clone().unwrap_or_default(),
+                FileDigest {
+                    path: name,
+                    sha256: digest.to_string(),
+                },
+            )
         });
         let kind = if kind == "profile" {
             Kind::Profile
