@@ -9,6 +9,8 @@ use hdrhistogram::Histogram;
 
 use super::{Bucket, EndpointResults, Latency, RunResults, Stats};
 
+mod merge;
+
 /// Significant digits kept by the overall and per-endpoint histograms: a reported percentile is
 /// within 0.1 % (1/1024) of the sample value it stands for.
 pub const SIGFIG: u8 = 3;
@@ -98,6 +100,8 @@ struct Acc {
     hist: Histogram<u64>,
     /// Few distinct codes per run: a short list beats hashing every sample.
     codes: Vec<(String, u64)>,
+    /// A code arrived after `max_codes` distinct ones: which codes were kept depends on order.
+    codes_overflowed: bool,
     first_start: f64,
     last_end: f64,
     per_ms: f64,
@@ -117,6 +121,7 @@ impl Acc {
             max_ms: f64::NEG_INFINITY,
             hist: new_hist(sigfig),
             codes: Vec::new(),
+            codes_overflowed: false,
             first_start: f64::INFINITY,
             last_end: f64::NEG_INFINITY,
         }
@@ -144,8 +149,10 @@ impl Acc {
             } else if self.codes.len() < max_codes {
                 self.codes.push((code.to_string(), 1));
             } else if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| c == "other") {
+                self.codes_overflowed = true;
                 *n += 1;
             } else {
+                self.codes_overflowed = true;
                 self.codes.push(("other".to_string(), 1));
             }
         }
@@ -242,6 +249,15 @@ impl BucketAcc {
     }
 }
 
+/// Where a sample's per-endpoint figures go, found once per distinct name and method.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    Endpoint(usize),
+    /// Past the endpoint cap: counted overall only. The cap never lifts, so this stays true.
+    Dropped,
+    Unnamed,
+}
+
 /// Endpoint key: runner's name plus the method where the source has one.
 type EndpointIndex = HashMap<String, Vec<(Option<String>, usize)>>;
 
@@ -305,18 +321,41 @@ impl Aggregator {
     }
 
     pub fn add(&mut self, s: &Sample) {
+        let slot = self.slot(s.name, s.method);
+        self.add_at(slot, s);
+    }
+
+    /// The slot of a name and method, creating the endpoint if the cap allows. A reader that
+    /// sees the same names again and again keeps the slot and calls `add_at`, skipping the lookup;
+    /// the slot must then be used at once, as `add` would.
+    pub fn slot(&mut self, name: Option<&str>, method: Option<&str>) -> Slot {
+        match name {
+            Some(name) => match self.endpoint(name, method) {
+                Some(i) => Slot::Endpoint(i),
+                None => Slot::Dropped,
+            },
+            None => Slot::Unnamed,
+        }
+    }
+
+    /// `add` for a sample whose slot is known (its `name` and `method` are not looked at).
+    pub fn add_at(&mut self, slot: Slot, s: &Sample) {
         let max_codes = self.limits.max_status_codes;
         self.overall.add(s, max_codes);
-        match s.name {
-            Some(name) => match self.endpoint(name, s.method) {
-                Some(i) => self.endpoints[i].2.add(s, max_codes),
-                None => self.dropped_endpoint_samples += 1,
-            },
-            None => self.unnamed += 1,
+        match slot {
+            Slot::Endpoint(i) => self.endpoints[i].2.add(s, max_codes),
+            Slot::Dropped => self.dropped_endpoint_samples += 1,
+            Slot::Unnamed => self.unnamed += 1,
         }
         if let Some(start) = s.start_ms {
             self.add_to_bucket(start, s);
         }
+    }
+
+    /// Fixes the time origin of the buckets (otherwise the first sample's start), so that parts
+    /// of one file aggregated apart share their bucket boundaries and can be merged.
+    pub fn set_origin(&mut self, origin_ms: f64) {
+        self.origin_ms = Some(origin_ms);
     }
 
     /// Records a failure flag given apart from the sample (k6 `http_req_failed`), used when the
@@ -349,7 +388,17 @@ impl Aggregator {
         if let Some(u) = s.users {
             b.users_max = Some(b.users_max.map_or(u, |m: f64| m.max(u)));
         }
-        if self.buckets.len() > self.limits.max_buckets {
+        self.fit_buckets();
+    }
+
+    /// Coarsens until the buckets fit the cap. The width reached is then the narrowest that fits
+    /// every sample so far, whatever their order: parts of a file aggregated apart agree on it.
+    fn fit_buckets(&mut self) {
+        // After 64 halvings every key is 0 or -1; the bound only matters for a cap below 2.
+        for _ in 0..64 {
+            if self.buckets.len() <= self.limits.max_buckets {
+                break;
+            }
             self.coarsen();
         }
     }

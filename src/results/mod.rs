@@ -193,8 +193,24 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
 pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, ResultsError> {
     let mut file = std::fs::File::open(path)
         .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let meta = file.metadata().ok();
+    let size = meta.as_ref().map_or(0, |m| m.len());
+    // A large plain JTL is read on every core; anything else, or a JTL the parts cannot agree
+    // on, in one pass from the start.
+    if meta.is_some_and(|m| m.is_file())
+        && let Some(r) = jtl_csv::read_parts(name, &file, size, parallelism())
+    {
+        return r;
+    }
     read_opened(path, name, &mut file, size)
+}
+
+/// Threads a large file may be read with: the cores available, or `PERFASSIST_THREADS`.
+fn parallelism() -> usize {
+    std::env::var("PERFASSIST_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// `read_file`, also returning the SHA-256 (hex) of the file's bytes, hashed in the same pass so

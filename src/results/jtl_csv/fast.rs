@@ -1,0 +1,326 @@
+//! The JTL CSV fast path: rows without a quote are cut at their delimiters in place and parsed by
+//! hand; any row it cannot take (a quote, a short row, a cell that is not a plain number) is left
+//! to the full reader, so errors and odd cells read exactly as before.
+
+use foldhash::HashMap;
+
+use super::Columns;
+use crate::results::aggregate::{Aggregator, Sample, Slot};
+
+/// Rows needing more cells than this always take the full reader.
+const MAX_CELLS: usize = 32;
+/// Distinct (label, method) pairs looked up by a linear scan before the hash map.
+const SCAN: usize = 16;
+
+/// Which cells a row's sample needs, by index, and what they mean.
+#[derive(Clone)]
+pub(super) struct FastPath {
+    delimiter: u8,
+    needed: usize,
+    elapsed: usize,
+    timestamp: Option<usize>,
+    label: Option<usize>,
+    method: Option<usize>,
+    code: Option<usize>,
+    success: Option<usize>,
+    threads: Option<usize>,
+    /// Later timestamps are left to the full reader (see `for_parts`).
+    max_start: u64,
+    slots: SlotCache,
+}
+
+/// Endpoint slots by the raw bytes of label and method: most files repeat a few labels millions
+/// of times, and a few word compares beat hashing a string.
+#[derive(Clone, Default)]
+struct SlotCache {
+    recent: Vec<Entry>,
+    /// Where the last hit was: labels often come round in the same order.
+    last: usize,
+    more: HashMap<Vec<u8>, Slot>,
+    key: Vec<u8>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    /// Cheap to compare first: lengths and the outer bytes of label and method.
+    sketch: [u64; 5],
+    label: Box<[u8]>,
+    method: Box<[u8]>,
+    slot: Slot,
+}
+
+/// Lengths and up to 8 bytes from each end of both: equal sketches of strings up to 16 bytes
+/// long mean equal strings; longer ones are compared in full.
+fn sketch(label: &[u8], method: &[u8]) -> [u64; 5] {
+    let ends = |b: &[u8]| {
+        let mut head = [0u8; 8];
+        let mut tail = [0u8; 8];
+        let n = b.len().min(8);
+        head[..n].copy_from_slice(&b[..n]);
+        tail[..n].copy_from_slice(&b[b.len() - n..]);
+        (u64::from_le_bytes(head), u64::from_le_bytes(tail))
+    };
+    let (lh, lt) = ends(label);
+    let (mh, mt) = ends(method);
+    [
+        lh,
+        lt,
+        mh,
+        mt,
+        (label.len() as u64) << 32 | method.len() as u64,
+    ]
+}
+
+/// Whether two byte strings with the same sketch are equal.
+fn same(sketched: &[u8], other: &[u8]) -> bool {
+    sketched.len() <= 16 || sketched == other
+}
+
+impl SlotCache {
+    fn get(&mut self, label: &[u8], method: &[u8]) -> Option<Slot> {
+        let sk = sketch(label, method);
+        let n = self.recent.len();
+        for k in 0..n {
+            let i = if self.last + k < n {
+                self.last + k
+            } else {
+                self.last + k - n
+            };
+            let e = &self.recent[i];
+            if e.sketch == sk && same(&e.label, label) && same(&e.method, method) {
+                // The next row is likely the next label in turn.
+                self.last = i + 1;
+                return Some(e.slot);
+            }
+        }
+        if self.more.is_empty() {
+            return None;
+        }
+        self.fill_key(label, method);
+        self.more.get(&self.key).copied()
+    }
+
+    fn put(&mut self, label: &[u8], method: &[u8], slot: Slot) {
+        if self.recent.len() < SCAN {
+            self.recent.push(Entry {
+                sketch: sketch(label, method),
+                label: label.into(),
+                method: method.into(),
+                slot,
+            });
+        } else {
+            self.fill_key(label, method);
+            self.more.insert(self.key.clone(), slot);
+        }
+    }
+
+    /// 0xFF never occurs in UTF-8, so it separates label from method unambiguously.
+    fn fill_key(&mut self, label: &[u8], method: &[u8]) {
+        self.key.clear();
+        self.key.extend_from_slice(label);
+        self.key.push(0xFF);
+        self.key.extend_from_slice(method);
+    }
+}
+
+/// The top bit of each byte of `v` that is zero, exactly (no carries between bytes).
+fn zero_bytes(v: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((v & LOW7) + LOW7) | v | LOW7)
+}
+
+/// A row's cells as the fast path read them.
+struct Row<'a> {
+    elapsed: u64,
+    start: Option<u64>,
+    label: Option<&'a [u8]>,
+    method: &'a [u8],
+    code: Option<&'a str>,
+    success: Option<bool>,
+    users: Option<u64>,
+}
+
+impl FastPath {
+    /// `None` when the columns used are too many for the fast path.
+    pub(super) fn new(cols: &Columns, delimiter: u8) -> Option<FastPath> {
+        (cols.needed <= MAX_CELLS && delimiter != b'"' && delimiter != b'\n').then(|| FastPath {
+            delimiter,
+            needed: cols.needed,
+            elapsed: cols.elapsed,
+            timestamp: cols.timestamp,
+            label: cols.label,
+            method: cols.method,
+            code: cols.code,
+            success: cols.success,
+            threads: cols.threads,
+            max_start: u64::MAX,
+            slots: SlotCache::default(),
+        })
+    }
+
+    /// For parts of a file read apart: timestamps stay below 2^53 ms (exact as f64; year 287396)
+    /// so that bucket widths never saturate and every part agrees on every bucket.
+    pub(super) fn for_parts(mut self) -> FastPath {
+        self.max_start = 1 << 53;
+        self
+    }
+
+    /// Aggregates the rows at the start of `block` while they are complete lines the fast path
+    /// can read; returns the bytes and lines taken. Blank lines are taken and skipped, as the
+    /// full reader skips them. The first row not taken starts at the returned offset.
+    pub(super) fn take_rows(&mut self, block: &[u8], agg: &mut Aggregator) -> (usize, usize) {
+        let mut pos = 0;
+        let mut lines = 0;
+        let mut quote = memchr::memchr(b'"', block).unwrap_or(block.len());
+        while let Some(n) = memchr::memchr(b'\n', &block[pos..]) {
+            let nl = pos + n;
+            if quote < nl {
+                break;
+            }
+            let mut end = nl;
+            while end > pos && block[end - 1] == b'\r' {
+                end -= 1;
+            }
+            if end > pos {
+                let Some(row) = self.parse(&block[pos..end]) else {
+                    break;
+                };
+                if !self.add(&row, agg) {
+                    break;
+                }
+            }
+            pos = nl + 1;
+            lines += 1;
+            if quote < pos {
+                quote = memchr::memchr(b'"', &block[pos..]).map_or(block.len(), |q| pos + q);
+            }
+        }
+        (pos, lines)
+    }
+
+    /// Parses one quote-free line (without its line end) the way the full reader would, or
+    /// `None` when only the full reader can say what it holds.
+    fn parse<'a>(&self, line: &'a [u8]) -> Option<Row<'a>> {
+        let mut bounds = [0u32; MAX_CELLS + 1];
+        let mut cells = 1;
+        if cells < self.needed {
+            // Eight bytes at a time: a mask with the top bit set in each byte equal to the
+            // delimiter, then one step per delimiter found.
+            let splat = u64::from_ne_bytes([self.delimiter; 8]);
+            let mut chunks = line.chunks_exact(8);
+            let mut base = 0usize;
+            'words: for chunk in chunks.by_ref() {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                let mut hits = zero_bytes(u64::from_le_bytes(word) ^ splat);
+                while hits != 0 {
+                    let at = base + (hits.trailing_zeros() / 8) as usize;
+                    bounds[cells] = (at + 1) as u32;
+                    cells += 1;
+                    if cells == self.needed {
+                        break 'words;
+                    }
+                    hits &= hits - 1;
+                }
+                base += 8;
+            }
+            if cells < self.needed {
+                for (i, &b) in chunks.remainder().iter().enumerate() {
+                    if b == self.delimiter {
+                        bounds[cells] = (base + i + 1) as u32;
+                        cells += 1;
+                        if cells == self.needed {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if cells < self.needed {
+            return None;
+        }
+        let last_start = bounds[cells - 1] as usize;
+        let last_end = memchr::memchr(self.delimiter, &line[last_start..])
+            .map_or(line.len(), |e| last_start + e);
+        let cell = |i: usize| -> &'a [u8] {
+            let start = bounds[i] as usize;
+            let end = if i + 1 < cells {
+                bounds[i + 1] as usize - 1
+            } else {
+                last_end
+            };
+            &line[start..end]
+        };
+        let str_cell = |i: usize| std::str::from_utf8(cell(i)).ok();
+        let elapsed = super::parse_uint(cell(self.elapsed))?;
+        let start = match self.timestamp {
+            Some(i) => Some(super::parse_uint(cell(i)).filter(|t| *t <= self.max_start)?),
+            None => None,
+        };
+        let success = match self.success {
+            Some(i) => Some(super::parse_bool(cell(i))?),
+            None => None,
+        };
+        let users = match self.threads.map(cell) {
+            Some([]) | None => None,
+            Some(c) => Some(super::parse_uint(c)?),
+        };
+        let label = self.label.map(cell);
+        let method = self.method.map_or(&[][..], cell);
+        let code = match self.code {
+            Some(i) => Some(str_cell(i)?),
+            None => None,
+        };
+        Some(Row {
+            elapsed,
+            start,
+            label,
+            method,
+            code,
+            success,
+            users,
+        })
+    }
+
+    /// Adds a parsed row; false (nothing added) when its label or method is not UTF-8.
+    fn add(&mut self, row: &Row, agg: &mut Aggregator) -> bool {
+        let slot = match row.label {
+            None => Slot::Unnamed,
+            Some(label) => match self.slots.get(label, row.method) {
+                Some(s) => s,
+                None => {
+                    // The full reader shows invalid UTF-8 lossily; rare enough to leave to it.
+                    let (Ok(l), Ok(m)) =
+                        (std::str::from_utf8(label), std::str::from_utf8(row.method))
+                    else {
+                        return false;
+                    };
+                    let s = agg.slot(Some(l), (!m.is_empty()).then_some(m));
+                    self.slots.put(label, row.method, s);
+                    s
+                }
+            },
+        };
+        let success = row
+            .success
+            .or_else(|| row.code.map(|c| c.starts_with('2') || c.starts_with('3')));
+        agg.add_at(
+            slot,
+            &Sample {
+                start_ms: row.start.map(|t| t as f64),
+                elapsed_ms: row.elapsed as f64,
+                name: None,
+                method: None,
+                success,
+                status: row.code,
+                users: row.users.map(|u| u as f64),
+            },
+        );
+        true
+    }
+
+    /// The start of the first data row in `line`, as the fast path reads it, for `set_origin`.
+    pub(super) fn start_of(&self, line: &[u8]) -> Option<Option<u64>> {
+        self.parse(line).map(|r| r.start)
+    }
+}
