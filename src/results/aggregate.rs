@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 
 use foldhash::HashMap;
 
-use hdrhistogram::Histogram;
-
 use super::{Bucket, EndpointResults, Latency, RunResults, Stats};
 
 mod merge;
+mod recorder;
+
+use recorder::Recorder;
 
 /// Significant digits kept by the overall and per-endpoint histograms: a reported percentile is
 /// within 0.1 % (1/1024) of the sample value it stands for.
@@ -75,11 +76,6 @@ pub struct Sample<'a> {
     pub users: Option<f64>,
 }
 
-fn new_hist(sigfig: u8) -> Histogram<u64> {
-    // new() only fails for sigfig > 5; ours are constants.
-    Histogram::new(sigfig).unwrap_or_else(|_| unreachable!("constant sigfig is valid"))
-}
-
 fn to_units(ms: f64, per_ms: f64) -> u64 {
     // Adding a half and truncating rounds these non-negative values without a libm call.
     (ms.clamp(0.0, MAX_MS) * per_ms + 0.5) as u64
@@ -97,7 +93,7 @@ struct Acc {
     sum_ms: f64,
     min_ms: f64,
     max_ms: f64,
-    hist: Histogram<u64>,
+    hist: Recorder,
     /// Few distinct codes per run: a short list beats hashing every sample.
     codes: Vec<(String, u64)>,
     /// A code arrived after `max_codes` distinct ones: which codes were kept depends on order.
@@ -119,7 +115,7 @@ impl Acc {
             sum_ms: 0.0,
             min_ms: f64::INFINITY,
             max_ms: f64::NEG_INFINITY,
-            hist: new_hist(sigfig),
+            hist: Recorder::new(sigfig),
             codes: Vec::new(),
             codes_overflowed: false,
             first_start: f64::INFINITY,
@@ -137,14 +133,13 @@ impl Acc {
         self.sum_ms += s.elapsed_ms;
         self.min_ms = self.min_ms.min(s.elapsed_ms);
         self.max_ms = self.max_ms.max(s.elapsed_ms);
-        // Auto-resizing histograms accept any value; the error cannot happen.
-        let _ = self.hist.record(to_units(s.elapsed_ms, self.per_ms));
+        self.hist.record(to_units(s.elapsed_ms, self.per_ms));
         if let Some(start) = s.start_ms {
             self.first_start = self.first_start.min(start);
             self.last_end = self.last_end.max(start + s.elapsed_ms);
         }
         if let Some(code) = s.status.filter(|c| !c.is_empty()) {
-            if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| c == code) {
+            if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| same_text(c, code)) {
                 *n += 1;
             } else if self.codes.len() < max_codes {
                 self.codes.push((code.to_string(), 1));
@@ -173,7 +168,7 @@ impl Acc {
             return Latency::default();
         }
         let q = |q: f64| {
-            let v = self.hist.value_at_quantile(q) as f64 / self.per_ms;
+            let v = self.hist.flushed().value_at_quantile(q) as f64 / self.per_ms;
             // The bin's upper edge can pass the largest sample; the extremes are known exactly.
             Some(round3(v.clamp(self.min_ms, self.max_ms)))
         };
@@ -215,7 +210,7 @@ struct BucketAcc {
     sum_ms: f64,
     min_ms: f64,
     max_ms: f64,
-    hist: Histogram<u64>,
+    hist: Recorder,
     users_max: Option<f64>,
 }
 
@@ -228,20 +223,19 @@ impl BucketAcc {
             sum_ms: 0.0,
             min_ms: f64::INFINITY,
             max_ms: f64::NEG_INFINITY,
-            hist: new_hist(BUCKET_SIGFIG),
+            hist: Recorder::new(BUCKET_SIGFIG),
             users_max: None,
         }
     }
 
-    fn merge(&mut self, other: BucketAcc) {
+    fn merge(&mut self, mut other: BucketAcc) {
         self.count += other.count;
         self.errors += other.errors;
         self.known += other.known;
         self.sum_ms += other.sum_ms;
         self.min_ms = self.min_ms.min(other.min_ms);
         self.max_ms = self.max_ms.max(other.max_ms);
-        // Both histograms auto-resize, so adding cannot fail.
-        let _ = self.hist.add(&other.hist);
+        self.hist.add(&mut other.hist);
         self.users_max = match (self.users_max, other.users_max) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -272,6 +266,9 @@ pub struct Aggregator {
     origin_ms: Option<f64>,
     bucket_ms: i64,
     buckets: BTreeMap<i64, BucketAcc>,
+    /// The bucket samples went to last, held out of `buckets` (see `settle`): samples come
+    /// roughly in time order, so most find it here without a map lookup.
+    hot: Option<(i64, BucketAcc)>,
     /// Samples that carried no name (counted overall only).
     unnamed: u64,
 }
@@ -289,6 +286,7 @@ impl Aggregator {
             origin_ms: None,
             bucket_ms: limits.bucket_ms.max(1),
             buckets: BTreeMap::new(),
+            hot: None,
             unnamed: 0,
         }
     }
@@ -375,7 +373,18 @@ impl Aggregator {
     fn add_to_bucket(&mut self, start: f64, s: &Sample) {
         let origin = *self.origin_ms.get_or_insert(start);
         let key = ((start - origin) / self.bucket_ms as f64).floor() as i64;
-        let b = self.buckets.entry(key).or_insert_with(BucketAcc::new);
+        let mut new_key = false;
+        let b = match &mut self.hot {
+            Some((k, b)) if *k == key => b,
+            _ => {
+                self.settle();
+                let b = self.buckets.remove(&key).unwrap_or_else(|| {
+                    new_key = true;
+                    BucketAcc::new()
+                });
+                &mut self.hot.insert((key, b)).1
+            }
+        };
         b.count += 1;
         if let Some(ok) = s.success {
             b.known += 1;
@@ -384,16 +393,27 @@ impl Aggregator {
         b.sum_ms += s.elapsed_ms;
         b.min_ms = b.min_ms.min(s.elapsed_ms);
         b.max_ms = b.max_ms.max(s.elapsed_ms);
-        let _ = b.hist.record(to_units(s.elapsed_ms, self.per_ms));
+        b.hist.record(to_units(s.elapsed_ms, self.per_ms));
         if let Some(u) = s.users {
             b.users_max = Some(b.users_max.map_or(u, |m: f64| m.max(u)));
         }
-        self.fit_buckets();
+        // Only a new bucket can take the count over the cap.
+        if new_key {
+            self.fit_buckets();
+        }
+    }
+
+    /// Puts the hot bucket back among the others; whatever looks at `buckets` calls this first.
+    fn settle(&mut self) {
+        if let Some((k, b)) = self.hot.take() {
+            self.buckets.insert(k, b);
+        }
     }
 
     /// Coarsens until the buckets fit the cap. The width reached is then the narrowest that fits
     /// every sample so far, whatever their order: parts of a file aggregated apart agree on it.
     fn fit_buckets(&mut self) {
+        self.settle();
         // After 64 halvings every key is 0 or -1; the bound only matters for a cap below 2.
         for _ in 0..64 {
             if self.buckets.len() <= self.limits.max_buckets {
@@ -406,6 +426,7 @@ impl Aggregator {
     /// Halves the number of buckets: floor(k / 2) merges neighbours, as if the width had been
     /// doubled from the start.
     fn coarsen(&mut self) {
+        self.settle();
         self.bucket_ms = self.bucket_ms.saturating_mul(2);
         let old = std::mem::take(&mut self.buckets);
         for (k, b) in old {
@@ -419,7 +440,15 @@ impl Aggregator {
     }
 
     /// The aggregated results, under the given format name.
-    pub fn finish(self, format: &str) -> RunResults {
+    pub fn finish(mut self, format: &str) -> RunResults {
+        self.settle();
+        self.overall.hist.flush();
+        for (_, _, acc) in &mut self.endpoints {
+            acc.hist.flush();
+        }
+        for b in self.buckets.values_mut() {
+            b.hist.flush();
+        }
         let mut r = RunResults::new(format);
         r.overall = self.overall.stats();
         r.duration_s = self.overall.span_s();
@@ -472,7 +501,7 @@ impl Aggregator {
                 let width_s = (end - start) / 1000.0;
                 let lat = if b.count > 0 {
                     let q = |q: f64| {
-                        let v = b.hist.value_at_quantile(q) as f64 / self.per_ms;
+                        let v = b.hist.flushed().value_at_quantile(q) as f64 / self.per_ms;
                         Some(round3(v.clamp(b.min_ms, b.max_ms)))
                     };
                     Latency {
@@ -522,6 +551,12 @@ impl Aggregator {
         }
         r
     }
+}
+
+/// String equality without a library call: status codes are a few bytes long, and a call into
+/// memcmp per sample showed in profiles.
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 fn round3(v: f64) -> f64 {

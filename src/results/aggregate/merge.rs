@@ -21,7 +21,7 @@ const EXACT_SUM: f64 = 9_007_199_254_740_992.0; // 2^53
 
 impl Acc {
     /// Adds `other`, which saw samples after this one's.
-    fn merge(&mut self, other: &Acc, max_codes: usize) -> Result<(), NotMergeable> {
+    fn merge(&mut self, other: &mut Acc, max_codes: usize) -> Result<(), NotMergeable> {
         if self.codes_overflowed || other.codes_overflowed {
             return Err(NotMergeable::StatusCodeCap);
         }
@@ -50,8 +50,7 @@ impl Acc {
         self.sum_ms += other.sum_ms;
         self.min_ms = self.min_ms.min(other.min_ms);
         self.max_ms = self.max_ms.max(other.max_ms);
-        // Auto-resizing histograms: adding cannot fail.
-        let _ = self.hist.add(&other.hist);
+        self.hist.add(&mut other.hist);
         self.first_start = self.first_start.min(other.first_start);
         self.last_end = self.last_end.max(other.last_end);
         Ok(())
@@ -63,7 +62,9 @@ impl Aggregator {
     /// what one aggregator reading both parts in order would hold, provided latencies are whole
     /// units (JTL milliseconds) and both parts were given the same origin (`set_origin`).
     /// On error `self` may be partly merged: the caller starts over.
-    pub fn merge(&mut self, other: Aggregator) -> Result<(), NotMergeable> {
+    pub fn merge(&mut self, mut other: Aggregator) -> Result<(), NotMergeable> {
+        self.settle();
+        other.settle();
         if self.origin_ms != other.origin_ms && !other.buckets.is_empty() {
             return Err(NotMergeable::Origins);
         }
@@ -72,8 +73,8 @@ impl Aggregator {
             return Err(NotMergeable::EndpointCap);
         }
         let max_codes = self.limits.max_status_codes;
-        self.overall.merge(&other.overall, max_codes)?;
-        for (name, method, acc) in &other.endpoints {
+        self.overall.merge(&mut other.overall, max_codes)?;
+        for (name, method, acc) in &mut other.endpoints {
             match self.endpoint(name, method.as_deref()) {
                 Some(i) => self.endpoints[i].2.merge(acc, max_codes)?,
                 None => self.dropped_endpoint_samples += acc.count,
