@@ -6,7 +6,8 @@
 # run and on the same warm files: `wc -l` (the I/O floor), `perfassist results` (release build)
 # and a pandas read_csv/read_json + quantile script (the usual do-it-yourself path). Prints
 # wall time, MB/s and peak RSS for each, and the ratios the targets are stated in:
-# perfassist >= 5x faster than pandas, within 3x of wc -l, peak RSS <= 64 MiB.
+# perfassist >= 5x faster than pandas, within 3x of wc -l, peak RSS <= 64 MiB. A large plain JTL
+# is read on every core; the perfassist-1t row is the same run with PERFASSIST_THREADS=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 samples="${1:-10000000}"
@@ -106,12 +107,14 @@ report() { # file kind
   echo
   echo "== $file: $mb MiB ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
   cat "$file" >/dev/null # warm the page cache so every contender reads from memory
-  local wc pa pd
+  local wc pa p1 pd
   wc=$(measure wc wc -l "$file")
   pa=$(measure perfassist "$perfassist" results --metrics "$file")
+  # The same on one thread: what a one-core machine, or a file read in one pass, gets.
+  p1=$(PERFASSIST_THREADS=1 measure perfassist-1t "$perfassist" results --metrics "$file")
   pd=$(measure pandas "$dir/venv/bin/python" "$dir/pandas_$kind.py" "$file")
   printf '%-12s %8s %8s %10s %12s\n' tool wall-s cpu-s "MB/s wall" "peak RSS"
-  for row in "$wc" "$pa" "$pd"; do
+  for row in "$wc" "$pa" "$p1" "$pd"; do
     set -- $row
     awk -v n="$1" -v w="$2" -v c="$3" -v k="$4" -v mb="$mb" 'BEGIN {
       printf "%-12s %8.2f %8.2f %10.0f %9.1f MiB\n", n, w, c, (w > 0 ? mb / w : 0), k / 1024 }'

@@ -15,7 +15,7 @@ use crate::results::{ResultsError, RunResults};
 /// Smaller files are read in one pass: threads would not pay for themselves.
 const MIN_SIZE: u64 = 8 << 20;
 /// Each part reads through a buffer of this size, whatever the file size.
-const BUFFER: usize = 1 << 20;
+const BUFFER: usize = 1 << 18;
 /// Parts at most, however many cores: each holds its own histograms.
 const MAX_PARTS: usize = 16;
 
