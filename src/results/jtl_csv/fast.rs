@@ -208,7 +208,8 @@ impl FastPath {
     pub(super) fn take_rows(&mut self, block: &[u8], agg: &mut Aggregator) -> (usize, usize) {
         let mut pos = 0;
         let mut lines = 0;
-        let mut quote = memchr::memchr(b'"', block).unwrap_or(block.len());
+        // Rows from the first quote on are the full reader's.
+        let quote = memchr::memchr(b'"', block).unwrap_or(block.len());
         while let Some(n) = memchr::memchr(b'\n', &block[pos..]) {
             let nl = pos + n;
             if quote < nl {
@@ -228,9 +229,6 @@ impl FastPath {
             }
             pos = nl + 1;
             lines += 1;
-            if quote < pos {
-                quote = memchr::memchr(b'"', &block[pos..]).map_or(block.len(), |q| pos + q);
-            }
         }
         (pos, lines)
     }
@@ -238,6 +236,10 @@ impl FastPath {
     /// Parses one quote-free line (without its line end) the way the full reader would, or
     /// `None` when only the full reader can say what it holds.
     fn parse<'a>(&self, line: &'a [u8]) -> Option<Row<'a>> {
+        // Cell bounds are kept as u32 (a smaller array to clear per row).
+        if u32::try_from(line.len()).is_err() {
+            return None;
+        }
         let mut bounds = [0u32; MAX_CELLS + 1];
         let mut cells = 1;
         if cells < self.needed {

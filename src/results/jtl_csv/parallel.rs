@@ -51,7 +51,9 @@ pub(super) fn read_parts_of_any_size(
     }
     let header_end = memchr::memchr(b'\n', &head)? + 1;
     let header = &head[..header_end];
-    if memchr::memchr(b'"', header).is_some() || sniff::jtl_header_delimiter(header).is_none() {
+    let header_line = &header[..header_end - 1];
+    if memchr::memchr(b'"', header).is_some() || sniff::jtl_header_delimiter(header_line).is_none()
+    {
         return None;
     }
     // Errors in the header are reported by the one-pass reader.
