@@ -189,11 +189,16 @@ fn shown(r: &Result<RunResults, ResultsError>) -> String {
 
 /// Reads `text` every way; returns how many part counts took the parallel path.
 fn check(text: &str) -> usize {
-    let slow = shown(&read_with("t.jtl", text.as_bytes(), false));
-    let fast = shown(&read_with("t.jtl", text.as_bytes(), true));
+    check_bytes(text.as_bytes())
+}
+
+fn check_bytes(bytes: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(bytes);
+    let slow = shown(&read_with("t.jtl", bytes, false));
+    let fast = shown(&read_with("t.jtl", bytes, true));
     assert_eq!(slow, fast, "fast path differs on:\n{text}");
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    file.write_all(text.as_bytes()).unwrap();
+    file.write_all(bytes).unwrap();
     let mut parallel = 0;
     for parts in [2, 3, 7] {
         if let Some(r) = read_parts_of_any_size("t.jtl", file.as_file(), text.len() as u64, parts) {
@@ -285,4 +290,28 @@ fn quoted_newlines_and_errors_agree_on_line_and_column() {
     let e = read_with("t.jtl", text.as_bytes(), true).unwrap_err();
     let at: Vec<_> = e.diagnostics.iter().map(|d| (d.line, d.column)).collect();
     assert_eq!(at, [(Some(4), Some(2)), (Some(5), Some(8))]);
+}
+
+#[test]
+fn invalid_utf8_in_labels_and_codes_reads_alike() {
+    let mut bytes = b"timeStamp,elapsed,label,responseCode,success\n".to_vec();
+    for i in 0..50u8 {
+        let label: &[u8] = if i % 7 == 3 { b"caf\xE9" } else { b"home" };
+        let code: &[u8] = if i % 11 == 5 { b"2\xFF0" } else { b"200" };
+        bytes.extend_from_slice(
+            format!("{},{},", 1_700_000_000_000u64 + u64::from(i), i).as_bytes(),
+        );
+        bytes.extend_from_slice(label);
+        bytes.push(b',');
+        bytes.extend_from_slice(code);
+        bytes.extend_from_slice(b",true\n");
+    }
+    check_bytes(&bytes);
+    let r = read_with("t.jtl", &bytes[..], true).unwrap();
+    assert!(
+        r.overall.status_codes.contains_key("2\u{FFFD}0"),
+        "{:?}",
+        r.overall.status_codes
+    );
+    assert!(r.endpoints.iter().any(|e| e.name == "caf\u{FFFD}"));
 }

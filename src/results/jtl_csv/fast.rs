@@ -27,6 +27,9 @@ pub(super) struct FastPath {
     /// Later timestamps are left to the full reader (see `for_parts`).
     max_start: u64,
     slots: SlotCache,
+    /// The last status code seen, as text: runs repeat a few codes, and comparing bytes beats
+    /// checking UTF-8 on every row.
+    last_code: String,
 }
 
 /// Endpoint slots by the raw bytes of label and method: most files repeat a few labels millions
@@ -52,13 +55,15 @@ struct Entry {
 /// Lengths and up to 8 bytes from each end of both: equal sketches of strings up to 16 bytes
 /// long mean equal strings; longer ones are compared in full.
 fn sketch(label: &[u8], method: &[u8]) -> [u64; 5] {
-    let ends = |b: &[u8]| {
-        let mut head = [0u8; 8];
-        let mut tail = [0u8; 8];
-        let n = b.len().min(8);
-        head[..n].copy_from_slice(&b[..n]);
-        tail[..n].copy_from_slice(&b[b.len() - n..]);
-        (u64::from_le_bytes(head), u64::from_le_bytes(tail))
+    let ends = |b: &[u8]| match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        // Two fixed-size loads; shorter strings (methods, short labels) are padded.
+        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+        _ => {
+            let mut head = [0u8; 8];
+            head[..b.len()].copy_from_slice(b);
+            let v = u64::from_le_bytes(head);
+            (v, v)
+        }
     };
     let (lh, lt) = ends(label);
     let (mh, mt) = ends(method);
@@ -74,6 +79,11 @@ fn sketch(label: &[u8], method: &[u8]) -> [u64; 5] {
 /// Word by word: comparing the arrays whole calls memcmp, which showed in profiles.
 fn same_sketch(a: &[u64; 5], b: &[u64; 5]) -> bool {
     a.iter().zip(b).fold(0, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// Byte equality without a library call, for short cells.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Whether two byte strings with the same sketch are equal.
@@ -172,7 +182,7 @@ struct Row<'a> {
     start: Option<u64>,
     label: Option<&'a [u8]>,
     method: &'a [u8],
-    code: Option<&'a str>,
+    code: Option<&'a [u8]>,
     success: Option<bool>,
     users: Option<u64>,
 }
@@ -192,6 +202,7 @@ impl FastPath {
             threads: cols.threads,
             max_start: u64::MAX,
             slots: SlotCache::default(),
+            last_code: String::new(),
         })
     }
 
@@ -290,7 +301,6 @@ impl FastPath {
             };
             &line[start..end]
         };
-        let str_cell = |i: usize| std::str::from_utf8(cell(i)).ok();
         let elapsed = parse_uint(cell(self.elapsed))?;
         let start = match self.timestamp {
             Some(i) => Some(parse_uint(cell(i)).filter(|t| *t <= self.max_start)?),
@@ -306,10 +316,7 @@ impl FastPath {
         };
         let label = self.label.map(cell);
         let method = self.method.map_or(&[][..], cell);
-        let code = match self.code {
-            Some(i) => Some(str_cell(i)?),
-            None => None,
-        };
+        let code = self.code.map(cell);
         Some(Row {
             elapsed,
             start,
@@ -340,9 +347,21 @@ impl FastPath {
                 }
             },
         };
+        let code = match row.code {
+            Some(c) if same_bytes(c, self.last_code.as_bytes()) => Some(self.last_code.as_str()),
+            Some(c) => {
+                let Ok(text) = std::str::from_utf8(c) else {
+                    return false;
+                };
+                self.last_code.clear();
+                self.last_code.push_str(text);
+                Some(self.last_code.as_str())
+            }
+            None => None,
+        };
         let success = row
             .success
-            .or_else(|| row.code.map(|c| c.starts_with('2') || c.starts_with('3')));
+            .or_else(|| code.map(|c| c.starts_with('2') || c.starts_with('3')));
         agg.add_at(
             slot,
             &Sample {
@@ -351,7 +370,7 @@ impl FastPath {
                 name: None,
                 method: None,
                 success,
-                status: row.code,
+                status: code,
                 users: row.users.map(|u| u as f64),
             },
         );
