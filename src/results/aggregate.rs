@@ -372,7 +372,7 @@ impl Aggregator {
 
     fn add_to_bucket(&mut self, start: f64, s: &Sample) {
         let origin = *self.origin_ms.get_or_insert(start);
-        let key = ((start - origin) / self.bucket_ms as f64).floor() as i64;
+        let key = floor_i64((start - origin) / self.bucket_ms as f64);
         let mut new_key = false;
         let b = match &mut self.hot {
             Some((k, b)) if *k == key => b,
@@ -553,6 +553,17 @@ impl Aggregator {
     }
 }
 
+/// `q.floor() as i64` without a call into libm (no SSE4.1 rounding instruction in the baseline
+/// target): truncation, one down for negative fractions. Saturation and NaN agree with it too.
+fn floor_i64(q: f64) -> i64 {
+    let k = q as i64;
+    if (k as f64) > q {
+        k.saturating_sub(1)
+    } else {
+        k
+    }
+}
+
 /// String equality without a library call: status codes are a few bytes long, and a call into
 /// memcmp per sample showed in profiles.
 fn same_text(a: &str, b: &str) -> bool {
@@ -606,6 +617,29 @@ mod tests {
         // First start 1100, last end 11000 + 100.
         assert_eq!(r.duration_s, Some(10.0));
         assert_eq!(o.throughput_rps, Some(10.0));
+    }
+
+    #[test]
+    fn floor_without_libm_agrees_with_floor() {
+        for q in [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            -1.0,
+            -1.5,
+            2.999,
+            1e300,
+            -1e300,
+            9.3e18,
+            -9.3e18,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -4e-320,
+        ] {
+            assert_eq!(floor_i64(q), q.floor() as i64, "{q}");
+        }
     }
 
     #[test]

@@ -24,7 +24,21 @@ impl Recorder {
         }
     }
 
+    #[inline]
     pub fn record(&mut self, v: u64) {
+        // The common case inlined where it is called: a small value, counters in place.
+        if let Some(c) = self.dense.get_mut(v as usize)
+            && *c < u32::MAX
+        {
+            *c += 1;
+            self.pending = true;
+        } else {
+            self.record_rest(v);
+        }
+    }
+
+    #[inline(never)]
+    fn record_rest(&mut self, v: u64) {
         if (v as usize) < DENSE {
             if self.dense.is_empty() {
                 self.dense = vec![0; DENSE];
