@@ -88,18 +88,23 @@ pub(super) fn read_parts_of_any_size(
                 let (from, to) = (w[0], w[1]);
                 let fast = fast.clone();
                 let stop = &stop;
-                scope.spawn(move || {
+                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                     let got = read_part(file, from, to, fast, origin, stop);
                     if got.is_none() {
                         stop.store(true, Ordering::Relaxed);
                     }
                     got
-                })
+                });
+                // No thread to be had (a process limit): the one-pass read still works.
+                if spawned.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                spawned
             })
             .collect();
         workers
             .into_iter()
-            .map(|w| w.join().ok().flatten())
+            .map(|w| w.ok().and_then(|w| w.join().ok().flatten()))
             .collect()
     });
     let mut parts = results.into_iter();
