@@ -4,6 +4,7 @@
 mod aggregate;
 mod artillery;
 mod gatling;
+mod hash_apart;
 mod jmeter_stats;
 mod json_formats;
 mod jtl_csv;
@@ -214,7 +215,7 @@ fn parallelism() -> usize {
 }
 
 /// `read_file`, also returning the SHA-256 (hex) of the file's bytes, hashed in the same pass so
-/// a gigabyte file is read from disk once.
+/// a gigabyte file is read from disk once (a large one on a thread of its own, alongside).
 pub fn read_file_hashed(
     path: &std::path::Path,
     name: &str,
@@ -224,7 +225,12 @@ pub fn read_file_hashed(
         ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
     };
     let file = std::fs::File::open(path).map_err(cannot)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let meta = file.metadata().ok();
+    let size = meta.as_ref().map_or(0, |m| m.len());
+    let threads = parallelism();
+    if threads > 1 && size >= hash_apart::MIN_SIZE && meta.is_some_and(|m| m.is_file()) {
+        return hash_apart::read(path, name, &file, size, threads);
+    }
     let mut hashing = Hashing {
         inner: file,
         hasher: Sha256::new(),
