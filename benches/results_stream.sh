@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Benchmark of the streamed readers (not run by CI):
-#   bash benches/results_stream.sh [SAMPLES] [POINTS]
+#   [BENCH_RUNS=3] bash benches/results_stream.sh [SAMPLES] [POINTS]
 # Generates, under target/bench/, a JMeter JTL CSV of SAMPLES rows (default 10,000,000, about
 # 1 GB) and a k6 --out json NDJSON of POINTS points (default 2,000,000), then measures, in the same
 # run and on the same warm files: `wc -l` (the I/O floor), `perfassist results` (release build)
 # and a pandas read_csv/read_json + quantile script (the usual do-it-yourself path). Prints
 # wall time, MB/s and peak RSS for each, and the ratios the targets are stated in:
-# perfassist >= 5x faster than pandas, within 3x of wc -l, peak RSS <= 64 MiB.
+# perfassist >= 5x faster than pandas, within 3x of wc -l, peak RSS <= 64 MiB. A large plain JTL
+# is read on every core; the perfassist-1t row is the same run with PERFASSIST_THREADS=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 samples="${1:-10000000}"
 points="${2:-2000000}"
+# Each contender runs this many times; the fastest run counts (wall and its CPU), and the
+# largest peak RSS of all runs. Neighbours' load on a shared machine only ever slows a run down.
+runs="${BENCH_RUNS:-3}"
 dir="target/bench"
 mkdir -p "$dir"
 
@@ -89,13 +93,18 @@ print(len(df), int((df["tags.expected_response"] == "false").sum()),
       df["value"].quantile(q).tolist(), len(df.groupby("tags.name")["value"].quantile(q)))
 PY
 
-measure() { # label command... ; prints "label wall_s cpu_s maxrss_kib"
+measure() { # label command... ; prints "label wall_s cpu_s maxrss_kib", best wall of $runs runs
   local label="$1"
   shift
-  local out
-  out="$( { /usr/bin/time -f '%e %U %S %M' "$@" >/dev/null; } 2>&1 | tail -n1)"
-  set -- $out
-  awk -v l="$label" -v e="$1" -v u="$2" -v s="$3" -v m="$4" 'BEGIN { printf "%s %s %.2f %s\n", l, e, u + s, m }'
+  local i out best=""
+  for ((i = 0; i < runs; i++)); do
+    out="$( { /usr/bin/time -f '%e %U %S %M' "$@" >/dev/null; } 2>&1 | tail -n1)"
+    best="$(printf '%s\n%s\n' "$best" "$out" | awk 'NF == 4 {
+      if (!seen || $1 < w) { w = $1; c = $2 + $3 } if ($4 > m) m = $4; seen = 1 }
+      END { printf "%s %.2f 0 %s\n", w, c, m }')"
+  done
+  set -- $best
+  awk -v l="$label" -v e="$1" -v c="$2" -v m="$4" 'BEGIN { printf "%s %s %.2f %s\n", l, e, c, m }'
 }
 
 report() { # file kind
@@ -104,14 +113,16 @@ report() { # file kind
   bytes=$(stat -c %s "$file")
   mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
   echo
-  echo "== $file: $mb MiB ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+  echo "== $file: $mb MiB ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), best of $runs runs)"
   cat "$file" >/dev/null # warm the page cache so every contender reads from memory
-  local wc pa pd
+  local wc pa p1 pd
   wc=$(measure wc wc -l "$file")
   pa=$(measure perfassist "$perfassist" results --metrics "$file")
+  # The same on one thread: what a one-core machine, or a file read in one pass, gets.
+  p1=$(PERFASSIST_THREADS=1 measure perfassist-1t "$perfassist" results --metrics "$file")
   pd=$(measure pandas "$dir/venv/bin/python" "$dir/pandas_$kind.py" "$file")
   printf '%-12s %8s %8s %10s %12s\n' tool wall-s cpu-s "MB/s wall" "peak RSS"
-  for row in "$wc" "$pa" "$pd"; do
+  for row in "$wc" "$pa" "$p1" "$pd"; do
     set -- $row
     awk -v n="$1" -v w="$2" -v c="$3" -v k="$4" -v mb="$mb" 'BEGIN {
       printf "%-12s %8.2f %8.2f %10.0f %9.1f MiB\n", n, w, c, (w > 0 ? mb / w : 0), k / 1024 }'

@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 
 use foldhash::HashMap;
 
-use hdrhistogram::Histogram;
-
 use super::{Bucket, EndpointResults, Latency, RunResults, Stats};
+
+mod merge;
+mod recorder;
+
+use recorder::Recorder;
 
 /// Significant digits kept by the overall and per-endpoint histograms: a reported percentile is
 /// within 0.1 % (1/1024) of the sample value it stands for.
@@ -73,11 +76,6 @@ pub struct Sample<'a> {
     pub users: Option<f64>,
 }
 
-fn new_hist(sigfig: u8) -> Histogram<u64> {
-    // new() only fails for sigfig > 5; ours are constants.
-    Histogram::new(sigfig).unwrap_or_else(|_| unreachable!("constant sigfig is valid"))
-}
-
 fn to_units(ms: f64, per_ms: f64) -> u64 {
     // Adding a half and truncating rounds these non-negative values without a libm call.
     (ms.clamp(0.0, MAX_MS) * per_ms + 0.5) as u64
@@ -95,9 +93,11 @@ struct Acc {
     sum_ms: f64,
     min_ms: f64,
     max_ms: f64,
-    hist: Histogram<u64>,
+    hist: Recorder,
     /// Few distinct codes per run: a short list beats hashing every sample.
     codes: Vec<(String, u64)>,
+    /// A code arrived after `max_codes` distinct ones: which codes were kept depends on order.
+    codes_overflowed: bool,
     first_start: f64,
     last_end: f64,
     per_ms: f64,
@@ -115,8 +115,9 @@ impl Acc {
             sum_ms: 0.0,
             min_ms: f64::INFINITY,
             max_ms: f64::NEG_INFINITY,
-            hist: new_hist(sigfig),
+            hist: Recorder::new(sigfig),
             codes: Vec::new(),
+            codes_overflowed: false,
             first_start: f64::INFINITY,
             last_end: f64::NEG_INFINITY,
         }
@@ -132,20 +133,21 @@ impl Acc {
         self.sum_ms += s.elapsed_ms;
         self.min_ms = self.min_ms.min(s.elapsed_ms);
         self.max_ms = self.max_ms.max(s.elapsed_ms);
-        // Auto-resizing histograms accept any value; the error cannot happen.
-        let _ = self.hist.record(to_units(s.elapsed_ms, self.per_ms));
+        self.hist.record(to_units(s.elapsed_ms, self.per_ms));
         if let Some(start) = s.start_ms {
             self.first_start = self.first_start.min(start);
             self.last_end = self.last_end.max(start + s.elapsed_ms);
         }
         if let Some(code) = s.status.filter(|c| !c.is_empty()) {
-            if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| c == code) {
+            if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| same_text(c, code)) {
                 *n += 1;
             } else if self.codes.len() < max_codes {
                 self.codes.push((code.to_string(), 1));
             } else if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| c == "other") {
+                self.codes_overflowed = true;
                 *n += 1;
             } else {
+                self.codes_overflowed = true;
                 self.codes.push(("other".to_string(), 1));
             }
         }
@@ -166,7 +168,7 @@ impl Acc {
             return Latency::default();
         }
         let q = |q: f64| {
-            let v = self.hist.value_at_quantile(q) as f64 / self.per_ms;
+            let v = self.hist.flushed().value_at_quantile(q) as f64 / self.per_ms;
             // The bin's upper edge can pass the largest sample; the extremes are known exactly.
             Some(round3(v.clamp(self.min_ms, self.max_ms)))
         };
@@ -208,7 +210,7 @@ struct BucketAcc {
     sum_ms: f64,
     min_ms: f64,
     max_ms: f64,
-    hist: Histogram<u64>,
+    hist: Recorder,
     users_max: Option<f64>,
 }
 
@@ -221,25 +223,33 @@ impl BucketAcc {
             sum_ms: 0.0,
             min_ms: f64::INFINITY,
             max_ms: f64::NEG_INFINITY,
-            hist: new_hist(BUCKET_SIGFIG),
+            hist: Recorder::new(BUCKET_SIGFIG),
             users_max: None,
         }
     }
 
-    fn merge(&mut self, other: BucketAcc) {
+    fn merge(&mut self, mut other: BucketAcc) {
         self.count += other.count;
         self.errors += other.errors;
         self.known += other.known;
         self.sum_ms += other.sum_ms;
         self.min_ms = self.min_ms.min(other.min_ms);
         self.max_ms = self.max_ms.max(other.max_ms);
-        // Both histograms auto-resize, so adding cannot fail.
-        let _ = self.hist.add(&other.hist);
+        self.hist.add(&mut other.hist);
         self.users_max = match (self.users_max, other.users_max) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
     }
+}
+
+/// Where a sample's per-endpoint figures go, found once per distinct name and method.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slot {
+    Endpoint(usize),
+    /// Past the endpoint cap: counted overall only. The cap never lifts, so this stays true.
+    Dropped,
+    Unnamed,
 }
 
 /// Endpoint key: runner's name plus the method where the source has one.
@@ -256,6 +266,9 @@ pub struct Aggregator {
     origin_ms: Option<f64>,
     bucket_ms: i64,
     buckets: BTreeMap<i64, BucketAcc>,
+    /// The bucket samples went to last, held out of `buckets` (see `settle`): samples come
+    /// roughly in time order, so most find it here without a map lookup.
+    hot: Option<(i64, BucketAcc)>,
     /// Samples that carried no name (counted overall only).
     unnamed: u64,
 }
@@ -273,6 +286,7 @@ impl Aggregator {
             origin_ms: None,
             bucket_ms: limits.bucket_ms.max(1),
             buckets: BTreeMap::new(),
+            hot: None,
             unnamed: 0,
         }
     }
@@ -305,18 +319,41 @@ impl Aggregator {
     }
 
     pub fn add(&mut self, s: &Sample) {
+        let slot = self.slot(s.name, s.method);
+        self.add_at(slot, s);
+    }
+
+    /// The slot of a name and method, creating the endpoint if the cap allows. A reader that
+    /// sees the same names again and again keeps the slot and calls `add_at`, skipping the lookup;
+    /// the slot must then be used at once, as `add` would.
+    pub fn slot(&mut self, name: Option<&str>, method: Option<&str>) -> Slot {
+        match name {
+            Some(name) => match self.endpoint(name, method) {
+                Some(i) => Slot::Endpoint(i),
+                None => Slot::Dropped,
+            },
+            None => Slot::Unnamed,
+        }
+    }
+
+    /// `add` for a sample whose slot is known (its `name` and `method` are not looked at).
+    pub fn add_at(&mut self, slot: Slot, s: &Sample) {
         let max_codes = self.limits.max_status_codes;
         self.overall.add(s, max_codes);
-        match s.name {
-            Some(name) => match self.endpoint(name, s.method) {
-                Some(i) => self.endpoints[i].2.add(s, max_codes),
-                None => self.dropped_endpoint_samples += 1,
-            },
-            None => self.unnamed += 1,
+        match slot {
+            Slot::Endpoint(i) => self.endpoints[i].2.add(s, max_codes),
+            Slot::Dropped => self.dropped_endpoint_samples += 1,
+            Slot::Unnamed => self.unnamed += 1,
         }
         if let Some(start) = s.start_ms {
             self.add_to_bucket(start, s);
         }
+    }
+
+    /// Fixes the time origin of the buckets (otherwise the first sample's start), so that parts
+    /// of one file aggregated apart share their bucket boundaries and can be merged.
+    pub fn set_origin(&mut self, origin_ms: f64) {
+        self.origin_ms = Some(origin_ms);
     }
 
     /// Records a failure flag given apart from the sample (k6 `http_req_failed`), used when the
@@ -335,8 +372,19 @@ impl Aggregator {
 
     fn add_to_bucket(&mut self, start: f64, s: &Sample) {
         let origin = *self.origin_ms.get_or_insert(start);
-        let key = ((start - origin) / self.bucket_ms as f64).floor() as i64;
-        let b = self.buckets.entry(key).or_insert_with(BucketAcc::new);
+        let key = floor_i64((start - origin) / self.bucket_ms as f64);
+        let mut new_key = false;
+        let b = match &mut self.hot {
+            Some((k, b)) if *k == key => b,
+            _ => {
+                self.settle();
+                let b = self.buckets.remove(&key).unwrap_or_else(|| {
+                    new_key = true;
+                    BucketAcc::new()
+                });
+                &mut self.hot.insert((key, b)).1
+            }
+        };
         b.count += 1;
         if let Some(ok) = s.success {
             b.known += 1;
@@ -345,11 +393,32 @@ impl Aggregator {
         b.sum_ms += s.elapsed_ms;
         b.min_ms = b.min_ms.min(s.elapsed_ms);
         b.max_ms = b.max_ms.max(s.elapsed_ms);
-        let _ = b.hist.record(to_units(s.elapsed_ms, self.per_ms));
+        b.hist.record(to_units(s.elapsed_ms, self.per_ms));
         if let Some(u) = s.users {
             b.users_max = Some(b.users_max.map_or(u, |m: f64| m.max(u)));
         }
-        if self.buckets.len() > self.limits.max_buckets {
+        // Only a new bucket can take the count over the cap.
+        if new_key {
+            self.fit_buckets();
+        }
+    }
+
+    /// Puts the hot bucket back among the others; whatever looks at `buckets` calls this first.
+    fn settle(&mut self) {
+        if let Some((k, b)) = self.hot.take() {
+            self.buckets.insert(k, b);
+        }
+    }
+
+    /// Coarsens until the buckets fit the cap. The width reached is then the narrowest that fits
+    /// every sample so far, whatever their order: parts of a file aggregated apart agree on it.
+    fn fit_buckets(&mut self) {
+        self.settle();
+        // After 64 halvings every key is 0 or -1; the bound only matters for a cap below 2.
+        for _ in 0..64 {
+            if self.buckets.len() <= self.limits.max_buckets {
+                break;
+            }
             self.coarsen();
         }
     }
@@ -357,6 +426,7 @@ impl Aggregator {
     /// Halves the number of buckets: floor(k / 2) merges neighbours, as if the width had been
     /// doubled from the start.
     fn coarsen(&mut self) {
+        self.settle();
         self.bucket_ms = self.bucket_ms.saturating_mul(2);
         let old = std::mem::take(&mut self.buckets);
         for (k, b) in old {
@@ -370,7 +440,15 @@ impl Aggregator {
     }
 
     /// The aggregated results, under the given format name.
-    pub fn finish(self, format: &str) -> RunResults {
+    pub fn finish(mut self, format: &str) -> RunResults {
+        self.settle();
+        self.overall.hist.flush();
+        for (_, _, acc) in &mut self.endpoints {
+            acc.hist.flush();
+        }
+        for b in self.buckets.values_mut() {
+            b.hist.flush();
+        }
         let mut r = RunResults::new(format);
         r.overall = self.overall.stats();
         r.duration_s = self.overall.span_s();
@@ -423,7 +501,7 @@ impl Aggregator {
                 let width_s = (end - start) / 1000.0;
                 let lat = if b.count > 0 {
                     let q = |q: f64| {
-                        let v = b.hist.value_at_quantile(q) as f64 / self.per_ms;
+                        let v = b.hist.flushed().value_at_quantile(q) as f64 / self.per_ms;
                         Some(round3(v.clamp(b.min_ms, b.max_ms)))
                     };
                     Latency {
@@ -475,125 +553,26 @@ impl Aggregator {
     }
 }
 
+/// `q.floor() as i64` without a call into libm (no SSE4.1 rounding instruction in the baseline
+/// target): truncation, one down for negative fractions. Saturation and NaN agree with it too.
+fn floor_i64(q: f64) -> i64 {
+    let k = q as i64;
+    if (k as f64) > q {
+        k.saturating_sub(1)
+    } else {
+        k
+    }
+}
+
+/// String equality without a library call: status codes are a few bytes long, and a call into
+/// memcmp per sample showed in profiles.
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
 fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(start: f64, ms: f64, name: &str, ok: bool) -> Sample<'_> {
-        Sample {
-            start_ms: Some(start),
-            elapsed_ms: ms,
-            name: Some(name),
-            success: Some(ok),
-            status: Some(if ok { "200" } else { "500" }),
-            ..Sample::default()
-        }
-    }
-
-    #[test]
-    fn exact_counts_extremes_and_nearest_rank_percentiles() {
-        let mut a = Aggregator::new(Limits::default(), Resolution::Millis);
-        // 1..=100 ms, one failure every tenth sample, one sample per 100 ms.
-        for i in 1..=100 {
-            a.add(&sample(
-                1000.0 + i as f64 * 100.0,
-                i as f64,
-                "/a",
-                i % 10 != 0,
-            ));
-        }
-        let r = a.finish("test");
-        let o = &r.overall;
-        assert_eq!(o.requests, Some(100));
-        assert_eq!(o.errors, Some(10));
-        assert_eq!(o.error_rate, Some(0.1));
-        assert_eq!(o.latency_ms.min, Some(1.0));
-        assert_eq!(o.latency_ms.max, Some(100.0));
-        assert_eq!(o.latency_ms.mean, Some(50.5));
-        // Nearest rank: p50 of 1..=100 is the 50th value, p95 the 95th, p99.9 the 100th.
-        assert_eq!(o.latency_ms.p50, Some(50.0));
-        assert_eq!(o.latency_ms.p95, Some(95.0));
-        assert_eq!(o.latency_ms.p999, Some(100.0));
-        assert_eq!(o.status_codes.get("500"), Some(&10));
-        // First start 1100, last end 11000 + 100.
-        assert_eq!(r.duration_s, Some(10.0));
-        assert_eq!(o.throughput_rps, Some(10.0));
-    }
-
-    #[test]
-    fn large_values_stay_within_a_thousandth() {
-        let mut a = Aggregator::new(Limits::default(), Resolution::Micros);
-        for v in [12_345.0, 54_321.0, 98_765.0] {
-            a.add(&sample(0.0, v, "/a", true));
-        }
-        let p50 = a.finish("t").overall.latency_ms.p50.unwrap();
-        assert!((p50 - 54_321.0).abs() / 54_321.0 < 0.001, "{p50}");
-    }
-
-    #[test]
-    fn endpoints_beyond_the_cap_count_overall_with_a_note() {
-        let limits = Limits {
-            max_endpoints: 2,
-            ..Limits::default()
-        };
-        let mut a = Aggregator::new(limits, Resolution::Millis);
-        for name in ["/a", "/b", "/c", "/c"] {
-            a.add(&sample(0.0, 5.0, name, true));
-        }
-        let r = a.finish("t");
-        assert_eq!(r.endpoints.len(), 2);
-        assert_eq!(r.overall.requests, Some(4));
-        assert!(r.notes.iter().any(|n| n.contains("2 samples of further")));
-    }
-
-    #[test]
-    fn buckets_merge_when_the_cap_is_reached() {
-        let limits = Limits {
-            max_buckets: 4,
-            bucket_ms: 1000,
-            ..Limits::default()
-        };
-        let mut a = Aggregator::new(limits, Resolution::Millis);
-        for s in 0..16 {
-            a.add(&sample(s as f64 * 1000.0, 10.0, "/a", true));
-        }
-        let r = a.finish("t");
-        // 16 one-per-second samples in 4 buckets of 4 s; the last one ends with the run.
-        assert_eq!(r.timeseries.len(), 4);
-        let offsets: Vec<f64> = r.timeseries.iter().map(|b| b.offset_s).collect();
-        assert_eq!(offsets, [0.0, 4.0, 8.0, 12.0]);
-        assert_eq!(r.timeseries[0].throughput_rps, Some(1.0));
-        assert_eq!(r.timeseries[3].throughput_rps, Some(round3(4.0 / 3.01)));
-        assert!(r.notes.iter().any(|n| n.contains("per 4 s time bucket")));
-    }
-
-    #[test]
-    fn wildly_spread_timestamps_stay_bounded() {
-        let mut a = Aggregator::new(Limits::default(), Resolution::Millis);
-        for i in 0..2000u64 {
-            let start = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 1) as f64;
-            a.add(&sample(start, 1e300, "/a", true));
-        }
-        let r = a.finish("t");
-        assert!(r.timeseries.len() <= Limits::default().max_buckets);
-        assert_eq!(r.overall.requests, Some(2000));
-    }
-
-    #[test]
-    fn unknown_outcomes_fall_back_to_failure_flags() {
-        let mut a = Aggregator::new(Limits::default(), Resolution::Millis);
-        let mut s = sample(0.0, 5.0, "/a", true);
-        s.success = None;
-        a.add(&s);
-        a.add(&s);
-        a.add_failure_flag(Some("/a"), None, true);
-        a.add_failure_flag(Some("/a"), None, false);
-        let r = a.finish("t");
-        assert_eq!(r.overall.errors, Some(1));
-        assert_eq!(r.endpoints[0].stats.errors, Some(1));
-    }
-}
+mod tests;

@@ -7,7 +7,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
-use super::stream::{Problems, io_error};
+use super::stream::{Lines, Problems, io_error};
 use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
@@ -63,7 +63,7 @@ fn time_ms(s: &str) -> Option<f64> {
 pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsError> {
     let mut problems = Problems::new(name);
     let mut agg = Aggregator::new(Limits::default(), Resolution::Micros);
-    let mut buf = Vec::with_capacity(1024);
+    let mut input = Lines::new(&mut input);
     let mut line_no = 0usize;
     let mut dropped: Option<f64> = None;
     let mut lines = 0u64;
@@ -74,17 +74,13 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
         memchr::memmem::Finder::new(b"http_req_failed"),
         memchr::memmem::Finder::new(b"dropped_iterations"),
     ];
-    loop {
-        buf.clear();
-        let n = input
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| io_error(name, Some(line_no + 1), &e))?;
-        if n == 0 {
-            break;
-        }
+    while let Some(line) = input
+        .next_line()
+        .map_err(|e| io_error(name, Some(line_no + 1), &e))?
+    {
         line_no += 1;
-        let complete = buf.ends_with(b"\n");
-        let text = trim(&buf);
+        let complete = line.ends_with(b"\n");
+        let text = trim(line);
         if text.is_empty() {
             continue;
         }
@@ -250,6 +246,23 @@ mod tests {
         // first start 12:00:00.000, last end 12:00:01.100
         assert_eq!(r.duration_s, Some(1.1));
         assert_eq!(r.overall.latency_ms.max, Some(100.0));
+    }
+
+    #[test]
+    fn lines_cut_by_the_read_buffer_read_the_same() {
+        let whole = read("o.json", POINTS.as_bytes()).unwrap();
+        for cap in [1, 7, 64] {
+            let small = std::io::BufReader::with_capacity(cap, POINTS.as_bytes());
+            assert_eq!(read("o.json", small).unwrap(), whole, "buffer of {cap}");
+        }
+        let cut = &POINTS[..POINTS.len() - 30];
+        let small = std::io::BufReader::with_capacity(5, cut.as_bytes());
+        let r = read("o.json", small).unwrap();
+        assert!(
+            r.notes.iter().any(|n| n.contains("line 5 is incomplete")),
+            "{:?}",
+            r.notes
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod aggregate;
 mod artillery;
 mod gatling;
+mod hash_apart;
 mod jmeter_stats;
 mod json_formats;
 mod jtl_csv;
@@ -193,12 +194,28 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
 pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, ResultsError> {
     let mut file = std::fs::File::open(path)
         .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let meta = file.metadata().ok();
+    let size = meta.as_ref().map_or(0, |m| m.len());
+    // A large plain JTL is read on every core; anything else, or a JTL the parts cannot agree
+    // on, in one pass from the start.
+    if meta.is_some_and(|m| m.is_file())
+        && let Some(r) = jtl_csv::read_parts(name, &file, size, parallelism())
+    {
+        return r;
+    }
     read_opened(path, name, &mut file, size)
 }
 
+/// Threads a large file may be read with: the cores available, or `PERFASSIST_THREADS`.
+fn parallelism() -> usize {
+    std::env::var("PERFASSIST_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// `read_file`, also returning the SHA-256 (hex) of the file's bytes, hashed in the same pass so
-/// a gigabyte file is read from disk once.
+/// a gigabyte file is read from disk once (a large one on a thread of its own, alongside).
 pub fn read_file_hashed(
     path: &std::path::Path,
     name: &str,
@@ -208,7 +225,12 @@ pub fn read_file_hashed(
         ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
     };
     let file = std::fs::File::open(path).map_err(cannot)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let meta = file.metadata().ok();
+    let size = meta.as_ref().map_or(0, |m| m.len());
+    let threads = parallelism();
+    if threads > 1 && size >= hash_apart::MIN_SIZE && meta.is_some_and(|m| m.is_file()) {
+        return hash_apart::read(path, name, &file, size, threads);
+    }
     let mut hashing = Hashing {
         inner: file,
         hasher: Sha256::new(),

@@ -44,6 +44,11 @@ impl<R: BufRead> Records<R> {
         self.limit = cells.max(1);
     }
 
+    /// The line the next record starts on (or a blank line before it).
+    pub fn next_line(&self) -> usize {
+        self.next_line
+    }
+
     pub fn len(&self) -> usize {
         self.spans.len()
     }
@@ -53,6 +58,30 @@ impl<R: BufRead> Records<R> {
             Some(&(a, b)) if self.use_owned => &self.owned[a..b],
             Some(&(a, b)) => &self.line[a..b],
             None => &[],
+        }
+    }
+
+    /// Hands the buffered input to `take`, which consumes whole lines from its start and returns
+    /// the bytes and lines it took, until it takes nothing or the input ends. The next record
+    /// then starts where `take` stopped; line numbers count what it took.
+    pub fn take_lines(
+        &mut self,
+        mut take: impl FnMut(&[u8]) -> (usize, usize),
+    ) -> std::io::Result<()> {
+        loop {
+            let block = self.input.fill_buf()?;
+            if block.is_empty() {
+                return Ok(());
+            }
+            let len = block.len();
+            let (bytes, lines) = take(block);
+            self.input.consume(bytes);
+            self.next_line += lines;
+            // Stopped inside the block: a row for the full reader, or a line cut by the buffer's
+            // end, which the full reader reads across the refill.
+            if bytes < len {
+                return Ok(());
+            }
         }
     }
 

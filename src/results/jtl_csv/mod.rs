@@ -1,6 +1,13 @@
 //! JMeter JTL results as CSV: with a header naming any column subset JMeter allows, or headerless
 //! in one of the default layouts of JMeter 2.13 to 5.x; streamed sample by sample.
 
+#[cfg(test)]
+mod equivalence;
+mod fast;
+mod parallel;
+
+pub use parallel::read_parts;
+
 use std::borrow::Cow;
 use std::io::BufRead;
 
@@ -235,7 +242,17 @@ fn show_cell(cell: &[u8]) -> String {
     format!("{s:?}")
 }
 
-pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsError> {
+/// What the first record tells: the columns, and notes on what the file lacks.
+struct Setup {
+    cols: Columns,
+    delimiter: u8,
+    problems: Problems,
+    /// No header: the first record, already read, is data.
+    first_is_data: bool,
+}
+
+/// Reads the header (or, without one, the first record) and works out the columns.
+fn start<R: BufRead>(name: &str, mut input: R) -> Result<(Records<R>, Setup), ResultsError> {
     let mut problems = Problems::new(name);
     let head = input.fill_buf().map_err(|e| io_error(name, Some(1), &e))?;
     let first_line = head.split(|&c| c == b'\n').next().unwrap_or(&[]);
@@ -304,13 +321,49 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
         );
     }
 
+    Ok((
+        rec,
+        Setup {
+            cols,
+            delimiter,
+            problems,
+            first_is_data,
+        },
+    ))
+}
+
+pub fn read<R: BufRead>(name: &str, input: R) -> Result<RunResults, ResultsError> {
+    read_with(name, input, true)
+}
+
+/// `read`, with or without the fast path (the tests compare the two).
+fn read_with<R: BufRead>(name: &str, input: R, use_fast: bool) -> Result<RunResults, ResultsError> {
+    let (mut rec, setup) = start(name, input)?;
+    let Setup {
+        cols,
+        delimiter,
+        mut problems,
+        mut first_is_data,
+    } = setup;
+    let next = |rec: &mut Records<R>| {
+        rec.next_record()
+            .map_err(|e| io_error(name, Some(rec.start_line), &e))
+    };
+
     let mut agg = Aggregator::new(Limits::default(), Resolution::Millis);
     let mut ts = Timestamps { format: None };
     // One cell more than the last column used, so a short row is still told apart.
     rec.set_limit(cols.needed + 1);
+    let mut fast = fast::FastPath::new(&cols, delimiter).filter(|_| use_fast);
     loop {
-        if !first_is_data && !next(&mut rec)? {
-            break;
+        if !first_is_data {
+            if let Some(f) = fast.as_mut() {
+                rec.take_lines(|block| f.take_rows(block, &mut agg))
+                    .map_err(|e| io_error(name, Some(rec.next_line()), &e))?;
+            }
+            if !next(&mut rec)? {
+                break;
+            }
         }
         first_is_data = false;
         let line = rec.start_line;

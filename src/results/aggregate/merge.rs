@@ -1,0 +1,119 @@
+//! Merging aggregators that each read one part of a file, into what one pass over the whole file
+//! gives; parts whose merge would depend on an order they no longer remember refuse to merge.
+
+use super::{Acc, Aggregator};
+
+/// Why two aggregators cannot be merged exactly; the caller reads the file again in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotMergeable {
+    #[error("the parts count their time buckets from different origins")]
+    Origins,
+    #[error("a part saw more distinct endpoints than the cap")]
+    EndpointCap,
+    #[error("more distinct status codes than the cap")]
+    StatusCodeCap,
+    #[error("latency sums beyond exact floating-point integers")]
+    InexactSum,
+}
+
+/// Sums of whole units stay exact in an f64 below this, whatever the order of the additions.
+const EXACT_SUM: f64 = 9_007_199_254_740_992.0; // 2^53
+
+impl Acc {
+    /// Adds `other`, which saw samples after this one's.
+    fn merge(&mut self, other: &mut Acc, max_codes: usize) -> Result<(), NotMergeable> {
+        if self.codes_overflowed || other.codes_overflowed {
+            return Err(NotMergeable::StatusCodeCap);
+        }
+        let new_codes = other
+            .codes
+            .iter()
+            .filter(|(c, _)| !self.codes.iter().any(|(s, _)| s == c))
+            .count();
+        if self.codes.len() + new_codes > max_codes {
+            return Err(NotMergeable::StatusCodeCap);
+        }
+        if self.sum_ms + other.sum_ms >= EXACT_SUM {
+            return Err(NotMergeable::InexactSum);
+        }
+        for (code, n) in &other.codes {
+            match self.codes.iter_mut().find(|(c, _)| c == code) {
+                Some((_, m)) => *m += n,
+                None => self.codes.push((code.clone(), *n)),
+            }
+        }
+        self.count += other.count;
+        self.errors += other.errors;
+        self.unknown_outcome += other.unknown_outcome;
+        self.flag_count += other.flag_count;
+        self.flag_errors += other.flag_errors;
+        self.sum_ms += other.sum_ms;
+        self.min_ms = self.min_ms.min(other.min_ms);
+        self.max_ms = self.max_ms.max(other.max_ms);
+        self.hist.add(&mut other.hist);
+        self.first_start = self.first_start.min(other.first_start);
+        self.last_end = self.last_end.max(other.last_end);
+        Ok(())
+    }
+}
+
+impl Aggregator {
+    /// Adds `other`, which aggregated the part of the file that follows this one's. The result is
+    /// what one aggregator reading both parts in order would hold, provided latencies are whole
+    /// units (JTL milliseconds) and both parts were given the same origin (`set_origin`).
+    /// On error `self` may be partly merged: the caller starts over.
+    pub fn merge(&mut self, mut other: Aggregator) -> Result<(), NotMergeable> {
+        self.settle();
+        other.settle();
+        if self.origin_ms != other.origin_ms && !other.buckets.is_empty() {
+            return Err(NotMergeable::Origins);
+        }
+        // Endpoints a part dropped at its own cap might have been kept had it started earlier.
+        if other.dropped_endpoint_samples > 0 {
+            return Err(NotMergeable::EndpointCap);
+        }
+        let max_codes = self.limits.max_status_codes;
+        self.overall.merge(&mut other.overall, max_codes)?;
+        for (name, method, acc) in &mut other.endpoints {
+            match self.endpoint(name, method.as_deref()) {
+                Some(i) => self.endpoints[i].2.merge(acc, max_codes)?,
+                None => self.dropped_endpoint_samples += acc.count,
+            }
+        }
+        self.unnamed += other.unnamed;
+        // Both to the coarser width, then together, then coarser still while over the cap: the
+        // width is then the narrowest that fits all samples, as a single pass finds it.
+        while self.bucket_ms < other.bucket_ms {
+            self.coarsen();
+        }
+        let mut other_buckets = other.buckets;
+        let mut other_width = other.bucket_ms;
+        while other_width < self.bucket_ms {
+            other_width = other_width.saturating_mul(2);
+            other_buckets = other_buckets
+                .into_iter()
+                .fold(Default::default(), |mut m, (k, b)| {
+                    merge_bucket(&mut m, k.div_euclid(2), b);
+                    m
+                });
+        }
+        for (k, b) in other_buckets {
+            merge_bucket(&mut self.buckets, k, b);
+        }
+        self.fit_buckets();
+        Ok(())
+    }
+}
+
+fn merge_bucket(
+    map: &mut std::collections::BTreeMap<i64, super::BucketAcc>,
+    key: i64,
+    b: super::BucketAcc,
+) {
+    match map.entry(key) {
+        std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(b),
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(b);
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The JTL CSV fast path: rows without a quote are cut at their delimiters in place and parsed by
+//! hand; any row it cannot take (a quote, a short row, a cell that is not a plain number) is left
+//! to the full reader, so errors and odd cells read exactly as before.
+
+use foldhash::HashMap;
+
+use super::Columns;
+use crate::results::aggregate::{Aggregator, Sample, Slot};
+
+/// Rows needing more cells than this always take the full reader.
+const MAX_CELLS: usize = 32;
+/// Distinct (label, method) pairs looked up by a linear scan before the hash map.
+const SCAN: usize = 16;
+
+/// Which cells a row's sample needs, by index, and what they mean.
+#[derive(Clone)]
+pub(super) struct FastPath {
+    delimiter: u8,
+    needed: usize,
+    elapsed: usize,
+    timestamp: Option<usize>,
+    label: Option<usize>,
+    method: Option<usize>,
+    code: Option<usize>,
+    success: Option<usize>,
+    threads: Option<usize>,
+    /// Later timestamps are left to the full reader (see `for_parts`).
+    max_start: u64,
+    slots: SlotCache,
+    /// The last status code seen, as text: runs repeat a few codes, and comparing bytes beats
+    /// checking UTF-8 on every row.
+    last_code: String,
+}
+
+/// Endpoint slots by the raw bytes of label and method: most files repeat a few labels millions
+/// of times, and a few word compares beat hashing a string.
+#[derive(Clone, Default)]
+struct SlotCache {
+    recent: Vec<Entry>,
+    /// Where the last hit was: labels often come round in the same order.
+    last: usize,
+    more: HashMap<Vec<u8>, Slot>,
+    key: Vec<u8>,
+}
+
+#[derive(Clone)]
+struct Entry {
+    /// Cheap to compare first: lengths and the outer bytes of label and method.
+    sketch: [u64; 5],
+    label: Box<[u8]>,
+    method: Box<[u8]>,
+    slot: Slot,
+}
+
+/// Lengths and up to 8 bytes from each end of both: equal sketches of strings up to 16 bytes
+/// long mean equal strings; longer ones are compared in full.
+fn sketch(label: &[u8], method: &[u8]) -> [u64; 5] {
+    let ends = |b: &[u8]| match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        // Two fixed-size loads; shorter strings (methods, short labels) are padded.
+        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+        _ => {
+            let mut head = [0u8; 8];
+            head[..b.len()].copy_from_slice(b);
+            let v = u64::from_le_bytes(head);
+            (v, v)
+        }
+    };
+    let (lh, lt) = ends(label);
+    let (mh, mt) = ends(method);
+    [
+        lh,
+        lt,
+        mh,
+        mt,
+        (label.len() as u64) << 32 | method.len() as u64,
+    ]
+}
+
+/// Word by word: comparing the arrays whole calls memcmp, which showed in profiles.
+fn same_sketch(a: &[u64; 5], b: &[u64; 5]) -> bool {
+    a.iter().zip(b).fold(0, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+/// Byte equality without a library call, for short cells.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Whether two byte strings with the same sketch are equal.
+fn same(sketched: &[u8], other: &[u8]) -> bool {
+    sketched.len() <= 16 || sketched == other
+}
+
+impl SlotCache {
+    fn get(&mut self, label: &[u8], method: &[u8]) -> Option<Slot> {
+        let sk = sketch(label, method);
+        let n = self.recent.len();
+        for k in 0..n {
+            let i = if self.last + k < n {
+                self.last + k
+            } else {
+                self.last + k - n
+            };
+            let e = &self.recent[i];
+            if same_sketch(&e.sketch, &sk) && same(&e.label, label) && same(&e.method, method) {
+                // The next row is likely the next label in turn.
+                self.last = i + 1;
+                return Some(e.slot);
+            }
+        }
+        if self.more.is_empty() {
+            return None;
+        }
+        self.fill_key(label, method);
+        self.more.get(&self.key).copied()
+    }
+
+    fn put(&mut self, label: &[u8], method: &[u8], slot: Slot) {
+        if self.recent.len() < SCAN {
+            self.recent.push(Entry {
+                sketch: sketch(label, method),
+                label: label.into(),
+                method: method.into(),
+                slot,
+            });
+        } else {
+            self.fill_key(label, method);
+            self.more.insert(self.key.clone(), slot);
+        }
+    }
+
+    /// 0xFF never occurs in UTF-8, so it separates label from method unambiguously.
+    fn fill_key(&mut self, label: &[u8], method: &[u8]) {
+        self.key.clear();
+        self.key.extend_from_slice(label);
+        self.key.push(0xFF);
+        self.key.extend_from_slice(method);
+    }
+}
+
+/// The top bit of each byte of `v` that is zero, exactly (no carries between bytes).
+fn zero_bytes(v: u64) -> u64 {
+    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    !(((v & LOW7) + LOW7) | v | LOW7)
+}
+
+/// `super::parse_uint`, with the last eight digits of long numbers (epoch milliseconds have
+/// thirteen) taken in one step.
+fn parse_uint(cell: &[u8]) -> Option<u64> {
+    if cell.len() < 8 || cell.len() > 19 {
+        return super::parse_uint(cell);
+    }
+    let (high, low) = cell.split_at(cell.len() - 8);
+    let high = if high.is_empty() {
+        0
+    } else {
+        super::parse_uint(high)?
+    };
+    Some(high * 100_000_000 + eight_digits(low)?)
+}
+
+/// Eight ASCII digits read as one word (most significant first), or `None` if any is not one.
+fn eight_digits(cell: &[u8]) -> Option<u64> {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(cell);
+    let v = u64::from_le_bytes(bytes);
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    // Every byte 0x30..=0x3F, and none past 0x39 (adding 6 would carry into the high nibble).
+    if v & HIGH != ZEROS || v.wrapping_add(0x0606_0606_0606_0606) & HIGH != ZEROS {
+        return None;
+    }
+    // Pairs, then fours, then all eight: each step multiplies the left digit group up.
+    let v = ((v & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561)) >> 8;
+    let v = ((v & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601)) >> 16;
+    Some(((v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001)) >> 32)
+}
+
+/// A row's cells as the fast path read them.
+struct Row<'a> {
+    elapsed: u64,
+    start: Option<u64>,
+    label: Option<&'a [u8]>,
+    method: &'a [u8],
+    code: Option<&'a [u8]>,
+    success: Option<bool>,
+    users: Option<u64>,
+}
+
+impl FastPath {
+    /// `None` when the columns used are too many for the fast path.
+    pub(super) fn new(cols: &Columns, delimiter: u8) -> Option<FastPath> {
+        (cols.needed <= MAX_CELLS && delimiter != b'"' && delimiter != b'\n').then(|| FastPath {
+            delimiter,
+            needed: cols.needed,
+            elapsed: cols.elapsed,
+            timestamp: cols.timestamp,
+            label: cols.label,
+            method: cols.method,
+            code: cols.code,
+            success: cols.success,
+            threads: cols.threads,
+            max_start: u64::MAX,
+            slots: SlotCache::default(),
+            last_code: String::new(),
+        })
+    }
+
+    /// For parts of a file read apart: timestamps stay below 2^53 ms (exact as f64; year 287396)
+    /// so that bucket widths never saturate and every part agrees on every bucket.
+    pub(super) fn for_parts(mut self) -> FastPath {
+        self.max_start = 1 << 53;
+        self
+    }
+
+    /// Aggregates the rows at the start of `block` while they are complete lines the fast path
+    /// can read; returns the bytes and lines taken. Blank lines are taken and skipped, as the
+    /// full reader skips them. The first row not taken starts at the returned offset.
+    pub(super) fn take_rows(&mut self, block: &[u8], agg: &mut Aggregator) -> (usize, usize) {
+        let mut pos = 0;
+        let mut lines = 0;
+        // Rows from the first quote on are the full reader's.
+        let quote = memchr::memchr(b'"', block).unwrap_or(block.len());
+        while let Some(n) = memchr::memchr(b'\n', &block[pos..]) {
+            let nl = pos + n;
+            if quote < nl {
+                break;
+            }
+            let mut end = nl;
+            while end > pos && block[end - 1] == b'\r' {
+                end -= 1;
+            }
+            if end > pos {
+                let Some(row) = self.parse(&block[pos..end]) else {
+                    break;
+                };
+                if !self.add(&row, agg) {
+                    break;
+                }
+            }
+            pos = nl + 1;
+            lines += 1;
+        }
+        (pos, lines)
+    }
+
+    /// Parses one quote-free line (without its line end) the way the full reader would, or
+    /// `None` when only the full reader can say what it holds.
+    fn parse<'a>(&self, line: &'a [u8]) -> Option<Row<'a>> {
+        // Cell bounds are kept as u32 (a smaller array to clear per row).
+        if u32::try_from(line.len()).is_err() {
+            return None;
+        }
+        let mut bounds = [0u32; MAX_CELLS + 1];
+        let mut cells = 1;
+        if cells < self.needed {
+            // Eight bytes at a time: a mask with the top bit set in each byte equal to the
+            // delimiter, then one step per delimiter found.
+            let splat = u64::from_ne_bytes([self.delimiter; 8]);
+            let mut chunks = line.chunks_exact(8);
+            let mut base = 0usize;
+            'words: for chunk in chunks.by_ref() {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                let mut hits = zero_bytes(u64::from_le_bytes(word) ^ splat);
+                while hits != 0 {
+                    let at = base + (hits.trailing_zeros() / 8) as usize;
+                    bounds[cells] = (at + 1) as u32;
+                    cells += 1;
+                    if cells == self.needed {
+                        break 'words;
+                    }
+                    hits &= hits - 1;
+                }
+                base += 8;
+            }
+            if cells < self.needed {
+                for (i, &b) in chunks.remainder().iter().enumerate() {
+                    if b == self.delimiter {
+                        bounds[cells] = (base + i + 1) as u32;
+                        cells += 1;
+                        if cells == self.needed {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        if cells < self.needed {
+            return None;
+        }
+        let last_start = bounds[cells - 1] as usize;
+        let last_end = memchr::memchr(self.delimiter, &line[last_start..])
+            .map_or(line.len(), |e| last_start + e);
+        let cell = |i: usize| -> &'a [u8] {
+            let start = bounds[i] as usize;
+            let end = if i + 1 < cells {
+                bounds[i + 1] as usize - 1
+            } else {
+                last_end
+            };
+            &line[start..end]
+        };
+        let elapsed = parse_uint(cell(self.elapsed))?;
+        let start = match self.timestamp {
+            Some(i) => Some(parse_uint(cell(i)).filter(|t| *t <= self.max_start)?),
+            None => None,
+        };
+        let success = match self.success {
+            Some(i) => Some(super::parse_bool(cell(i))?),
+            None => None,
+        };
+        let users = match self.threads.map(cell) {
+            Some([]) | None => None,
+            Some(c) => Some(parse_uint(c)?),
+        };
+        let label = self.label.map(cell);
+        let method = self.method.map_or(&[][..], cell);
+        let code = self.code.map(cell);
+        Some(Row {
+            elapsed,
+            start,
+            label,
+            method,
+            code,
+            success,
+            users,
+        })
+    }
+
+    /// Adds a parsed row; false (nothing added) when its label or method is not UTF-8.
+    fn add(&mut self, row: &Row, agg: &mut Aggregator) -> bool {
+        let slot = match row.label {
+            None => Slot::Unnamed,
+            Some(label) => match self.slots.get(label, row.method) {
+                Some(s) => s,
+                None => {
+                    // The full reader shows invalid UTF-8 lossily; rare enough to leave to it.
+                    let (Ok(l), Ok(m)) =
+                        (std::str::from_utf8(label), std::str::from_utf8(row.method))
+                    else {
+                        return false;
+                    };
+                    let s = agg.slot(Some(l), (!m.is_empty()).then_some(m));
+                    self.slots.put(label, row.method, s);
+                    s
+                }
+            },
+        };
+        let code = match row.code {
+            Some(c) if same_bytes(c, self.last_code.as_bytes()) => Some(self.last_code.as_str()),
+            Some(c) => {
+                let Ok(text) = std::str::from_utf8(c) else {
+                    return false;
+                };
+                self.last_code.clear();
+                self.last_code.push_str(text);
+                Some(self.last_code.as_str())
+            }
+            None => None,
+        };
+        let success = row
+            .success
+            .or_else(|| code.map(|c| c.starts_with('2') || c.starts_with('3')));
+        agg.add_at(
+            slot,
+            &Sample {
+                start_ms: row.start.map(|t| t as f64),
+                elapsed_ms: row.elapsed as f64,
+                name: None,
+                method: None,
+                success,
+                status: code,
+                users: row.users.map(|u| u as f64),
+            },
+        );
+        true
+    }
+
+    /// The start of the first data row in `line`, as the fast path reads it, for `set_origin`.
+    pub(super) fn start_of(&self, line: &[u8]) -> Option<Option<u64>> {
+        self.parse(line).map(|r| r.start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn whole_numbers_read_as_the_full_reader_reads_them(cell in "[0-9]{0,21}|[0-9/ :.x-]{0,20}") {
+            prop_assert_eq!(super::parse_uint(cell.as_bytes()), super::super::parse_uint(cell.as_bytes()));
+        }
+
+        #[test]
+        fn any_bytes_read_alike(cell in proptest::collection::vec(any::<u8>(), 0..20)) {
+            prop_assert_eq!(super::parse_uint(&cell), super::super::parse_uint(&cell));
+        }
+    }
+}

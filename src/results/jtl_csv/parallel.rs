@@ -1,0 +1,201 @@
+//! A large plain JTL CSV file read in parts on every core, each part aggregated apart and the
+//! parts merged. Anything that could make the parts disagree with one pass over the file (a quote,
+//! a row only the full reader takes, a cap reached) gives up, and the caller reads it in one pass.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::fast::FastPath;
+use super::{FORMAT, Setup, start};
+use crate::results::aggregate::{Aggregator, Limits, Resolution};
+use crate::results::sniff::{self, Format};
+use crate::results::{ResultsError, RunResults};
+
+/// Smaller files are read in one pass: threads would not pay for themselves.
+const MIN_SIZE: u64 = 8 << 20;
+/// Each part reads through a buffer of this size, whatever the file size.
+const BUFFER: usize = 1 << 18;
+/// Parts at most, however many cores: each holds its own histograms.
+const MAX_PARTS: usize = 16;
+
+/// Reads `file` (`size` bytes) in parts, when it is a large plain JTL CSV file with a header
+/// that the fast path reads whole; `None` when it must be read in one pass instead.
+pub fn read_parts(
+    name: &str,
+    file: &File,
+    size: u64,
+    parts: usize,
+) -> Option<Result<RunResults, ResultsError>> {
+    if size < MIN_SIZE {
+        return None;
+    }
+    read_parts_of_any_size(name, file, size, parts)
+}
+
+pub(super) fn read_parts_of_any_size(
+    name: &str,
+    file: &File,
+    size: u64,
+    parts: usize,
+) -> Option<Result<RunResults, ResultsError>> {
+    let parts = parts.min(MAX_PARTS);
+    if parts < 2 {
+        return None;
+    }
+    let mut head = vec![0u8; sniff::HEAD_LEN];
+    let n = read_full_at(file, &mut head, 0)?;
+    head.truncate(n);
+    if sniff::is_gzip(&head) || sniff::sniff(name, &head) != Format::JtlCsv {
+        return None;
+    }
+    let header_end = memchr::memchr(b'\n', &head)? + 1;
+    let header = &head[..header_end];
+    let header_line = &header[..header_end - 1];
+    if memchr::memchr(b'"', header).is_some() || sniff::jtl_header_delimiter(header_line).is_none()
+    {
+        return None;
+    }
+    // Errors in the header are reported by the one-pass reader.
+    let (_, setup) = start(name, header).ok()?;
+    let Setup {
+        cols,
+        delimiter,
+        problems,
+        first_is_data: false,
+    } = setup
+    else {
+        return None;
+    };
+    let fast = FastPath::new(&cols, delimiter)?.for_parts();
+    // Buckets count from the first sample's start; every part needs it before it begins.
+    let first_end = header_end + memchr::memchr(b'\n', &head[header_end..])?;
+    let mut first = &head[header_end..first_end];
+    while let [rest @ .., b'\r'] = first {
+        first = rest;
+    }
+    if first.is_empty() || memchr::memchr(b'"', first).is_some() {
+        return None;
+    }
+    let origin = fast.start_of(first)?;
+
+    let bounds = boundaries(file, header_end as u64, size, parts)?;
+    let stop = AtomicBool::new(false);
+    let results: Vec<Option<Aggregator>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (from, to) = (w[0], w[1]);
+                let fast = fast.clone();
+                let stop = &stop;
+                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+                    let got = read_part(file, from, to, fast, origin, stop);
+                    if got.is_none() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    got
+                });
+                // No thread to be had (a process limit): the one-pass read still works.
+                if spawned.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                spawned
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.ok().and_then(|w| w.join().ok().flatten()))
+            .collect()
+    });
+    let mut parts = results.into_iter();
+    let mut agg = parts.next()??;
+    for part in parts {
+        agg.merge(part?).ok()?;
+    }
+    if agg.count() == 0 {
+        return None;
+    }
+    Some(problems.finish(agg.finish(FORMAT)))
+}
+
+/// Part boundaries: the data's start, a line start near each equal share, the file's end.
+fn boundaries(file: &File, data_start: u64, size: u64, parts: usize) -> Option<Vec<u64>> {
+    let mut bounds = vec![data_start];
+    let mut window = vec![0u8; 64 * 1024];
+    for i in 1..parts as u64 {
+        let target = data_start + (size - data_start) * i / parts as u64;
+        let last = *bounds.last()?;
+        if target <= last {
+            continue;
+        }
+        // The line end at or after target - 1, so a part may start right at target.
+        let at = target - 1;
+        let n = read_full_at(file, &mut window, at)?;
+        let nl = memchr::memchr(b'\n', &window[..n])?;
+        let b = at + nl as u64 + 1;
+        if b > last && b < size {
+            bounds.push(b);
+        }
+    }
+    bounds.push(size);
+    Some(bounds)
+}
+
+/// Aggregates the rows in `from..to` (whole lines); `None` when a row needs the one-pass reader
+/// or another part gave up.
+fn read_part(
+    file: &File,
+    from: u64,
+    to: u64,
+    mut fast: FastPath,
+    origin: Option<u64>,
+    stop: &AtomicBool,
+) -> Option<Aggregator> {
+    let mut agg = Aggregator::new(Limits::default(), Resolution::Millis);
+    if let Some(o) = origin {
+        agg.set_origin(o as f64);
+    }
+    let mut buf = vec![0u8; BUFFER];
+    let mut filled = 0;
+    let mut pos = from;
+    while pos < to || filled > 0 {
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        let want = (BUFFER - filled).min((to - pos) as usize);
+        let n = read_full_at(file, &mut buf[filled..filled + want], pos)?;
+        if n < want {
+            return None; // the file shrank while being read
+        }
+        pos += n as u64;
+        filled += n;
+        let (taken, _) = fast.take_rows(&buf[..filled], &mut agg);
+        let rest = &buf[taken..filled];
+        // A row left with its line end is one the fast path refused; without it, a line cut by
+        // the buffer's end (read on) or the file's (an unfinished last row: one-pass reader).
+        if memchr::memchr(b'\n', rest).is_some()
+            || (pos == to && !rest.is_empty())
+            || (taken == 0 && filled == BUFFER)
+        {
+            return None;
+        }
+        buf.copy_within(taken..filled, 0);
+        filled -= taken;
+    }
+    Some(agg)
+}
+
+/// Reads until `buf` is full or the file ends; the bytes read, `None` on an I/O error (the
+/// one-pass reader then reports it).
+fn read_full_at(file: &File, buf: &mut [u8], at: u64) -> Option<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read_at(&mut buf[n..], at + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    Some(n)
+}
