@@ -19,7 +19,7 @@ use super::state::{self, Entry, Kind, State, Status};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
 use crate::judge;
-use crate::plan::{self, Plan};
+use crate::plan::Plan;
 use crate::profile::{self, ServiceProfile};
 use crate::{output, render, results};
 
@@ -62,11 +62,12 @@ struct PendingHtml {
     plan: Option<Plan>,
 }
 
+/// A service's current profile. Its plan is not kept: plans are large (tens of kilobytes each,
+/// hundreds of megabytes for 10,000 services) and regenerating one costs microseconds.
 struct LoadedProfile {
     key: String,
     sha256: String,
     profile: ServiceProfile,
-    plan: Plan,
 }
 
 pub struct Engine {
@@ -329,14 +330,12 @@ impl Engine {
         if let Ok(l) = profile::load(&path.display().to_string(), &text)
             && !self.profiles.contains_key(&l.profile.service)
         {
-            let plan = plan::generate(&l.profile, &plan::Defaults::default());
             self.profiles.insert(
                 l.profile.service.clone(),
                 LoadedProfile {
                     key: key.to_string(),
                     sha256: digest.to_string(),
                     profile: l.profile,
-                    plan,
                 },
             );
         }

@@ -12,13 +12,14 @@ use crate::daemon::settings::Outputs;
 use crate::daemon::state;
 use crate::evidence::FileDigest;
 use crate::output;
-use crate::plan::{self, Plan};
+use crate::plan;
 use crate::profile::{self, ServiceProfile};
 use crate::results;
 
-/// A plan and its outputs, written to temporary files beside their targets.
+/// A plan's scenario names and its outputs, written to temporary files beside their targets. The
+/// plan itself stays on (and is freed by) the worker that made it.
 pub(super) struct Prepared {
-    pub plan: Plan,
+    pub scenarios: Vec<String>,
     /// (temporary file, target, digest of the target's future content)
     pub staged: Vec<(PathBuf, PathBuf, FileDigest)>,
 }
@@ -189,7 +190,11 @@ fn prepare_one(ctx: &Job, c: &Candidate, known: Option<&str>) -> Option<Prepared
             }
             Err(_) => {
                 // The engine's own attempt will report the error where the operator sees it.
-                Prepared { plan, staged }.discard();
+                Prepared {
+                    scenarios: Vec::new(),
+                    staged,
+                }
+                .discard();
                 return None;
             }
         }
@@ -198,6 +203,13 @@ fn prepare_one(ctx: &Job, c: &Candidate, known: Option<&str>) -> Option<Prepared
         name,
         sha256,
         profile,
-        outputs: Prepared { plan, staged },
+        outputs: Prepared {
+            scenarios: scenario_names(&plan),
+            staged,
+        },
     })
+}
+
+pub(super) fn scenario_names(plan: &plan::Plan) -> Vec<String> {
+    plan.scenarios.iter().map(|s| s.name.to_string()).collect()
 }

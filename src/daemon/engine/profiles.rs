@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::prepare::Prepared;
+use super::prepare::{Prepared, scenario_names};
 use super::{Engine, Handled, LoadedProfile, now};
 use crate::daemon::inbox::{self, Candidate};
 use crate::daemon::settings::Outputs;
@@ -82,14 +82,14 @@ impl Engine {
             );
         }
         let dir = self.s.outbox.join(&service);
-        let (plan, outputs) = match prepared {
+        let (scenarios, outputs) = match prepared {
             Some(p) => {
                 let mut outputs = Vec::with_capacity(p.staged.len());
                 for (tmp, target, digest) in p.staged {
                     self.batch.adopt(tmp, &target);
                     outputs.push(digest);
                 }
-                (p.plan, outputs)
+                (p.scenarios, outputs)
             }
             None => {
                 let plan = plan::generate(&profile, &plan::Defaults::default());
@@ -97,13 +97,13 @@ impl Engine {
                     .into_iter()
                     .filter_map(|(rel, body)| self.stage(&dir.join(rel), body.as_bytes()))
                     .collect();
-                (plan, outputs)
+                (scenario_names(&plan), outputs)
             }
         };
         self.batch.remove(&dir.join("plan.error.json"));
         self.batch.remove(&dir.join("plan.error.md"));
         self.events.push(evidence::Event {
-            scenarios: plan.scenarios.iter().map(|s| s.name.to_string()).collect(),
+            scenarios,
             outputs,
             ..evidence::Event::about(
                 now(),
@@ -131,7 +131,6 @@ impl Engine {
                 key: key.to_string(),
                 sha256: digest.to_string(),
                 profile,
-                plan,
             },
         );
         // A new or changed profile re-judges every results file of its service.

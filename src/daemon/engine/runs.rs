@@ -9,6 +9,7 @@ use crate::daemon::state::{Kind, Status};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
 use crate::judge::{self, Verdict};
+use crate::plan;
 use crate::profile;
 use crate::render;
 use crate::results;
@@ -92,12 +93,8 @@ impl Engine {
         let a = judge::assess(&lp.profile, &results, &settings);
         let profile_name = self.input_name(&lp.key);
         let profile_sha = lp.sha256.clone();
-        let scenarios: Vec<String> = lp
-            .plan
-            .scenarios
-            .iter()
-            .map(|s| s.name.to_string())
-            .collect();
+        let plan = plan::generate(&lp.profile, &plan::Defaults::default());
+        let scenarios: Vec<String> = plan.scenarios.iter().map(|s| s.name.to_string()).collect();
         let dir = self.s.outbox.join(&service).join("runs");
         let mut outputs = Vec::new();
         let want = self.s.outputs;
@@ -158,7 +155,7 @@ impl Engine {
                 path: dir.join(format!("{run}.html")),
                 assessment: a,
                 results,
-                plan: self.profiles.get(&service).map(|lp| lp.plan.clone()),
+                plan: Some(plan),
             });
         }
         self.set_entry(
