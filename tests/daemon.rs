@@ -308,23 +308,15 @@ fn kill_9_mid_burst_then_restart_loses_and_duplicates_nothing() {
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
         assert_eq!(v["service"], format!("svc-{i}"));
     }
-    let leftovers: Vec<_> = walk(&dir.path().join("outbox"))
-        .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
-        .collect();
     // The restarted daemon deleted whatever temporaries the killed one left.
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporaries(&dir.path().join("outbox"));
 }
 
 #[test]
 fn a_second_daemon_on_the_same_state_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let first = Daemon::start(dir.path(), &[]);
-    let second = std::process::Command::new(BIN)
-        .args(["watch", "--once"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let second = run_once(dir.path());
     let err = String::from_utf8_lossy(&second.stderr);
     assert_eq!(second.status.code(), Some(3), "{err}");
     assert!(
@@ -338,6 +330,15 @@ fn a_second_daemon_on_the_same_state_is_refused() {
         .join("a-api/plan.json")
         .exists()));
     assert_eq!(first.stop(), Some(0));
+}
+
+/// Every output was renamed into place: no temporary file is left anywhere below `outbox`.
+fn assert_no_temporaries(outbox: &std::path::Path) {
+    let leftovers: Vec<_> = walk(outbox)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -536,11 +537,7 @@ fn once_exit_codes_say_what_happened() {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, body).unwrap();
         }
-        let o = std::process::Command::new(BIN)
-            .args(["watch", "--once"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let o = run_once(dir.path());
         (o.status.code(), dir)
     };
     let profile = profile_yaml("checkout-api").into_bytes();
@@ -859,11 +856,7 @@ fn burst_with_a_duplicate_service_and_a_bad_profile_is_sorted_out_in_order() {
         "service: broken-api\nslo: [not, a, map\n",
     )
     .unwrap();
-    let o = std::process::Command::new(BIN)
-        .args(["watch", "--once"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let o = run_once(dir.path());
     assert_eq!(
         o.status.code(),
         Some(2),
@@ -900,11 +893,7 @@ fn burst_with_a_duplicate_service_and_a_bad_profile_is_sorted_out_in_order() {
             .join("outbox/_unsorted/broken.yaml.error.json")
             .exists()
     );
-    let leftovers: Vec<_> = walk(&dir.path().join("outbox"))
-        .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporaries(&dir.path().join("outbox"));
     let ev = evidence(dir.path());
     assert_eq!(ev.len(), 34, "one record per input");
 }
@@ -918,11 +907,7 @@ fn an_unwritable_output_is_retried_not_lost() {
     std::fs::create_dir_all(dir.path().join("outbox")).unwrap();
     let blocker = dir.path().join("outbox/blocked-api");
     std::fs::write(&blocker, "not a folder").unwrap();
-    let once = std::process::Command::new(BIN)
-        .args(["watch", "--once"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let once = run_once(dir.path());
     assert_eq!(once.status.code(), Some(0), "empty inbox");
 
     let d = Daemon::start(dir.path(), &[]);
@@ -960,11 +945,7 @@ fn an_unwritable_output_is_retried_not_lost() {
     let mut seen = services(&evidence(dir.path()));
     seen.sort();
     assert_eq!(seen, ["blocked-api", "ok-api"]);
-    let leftovers: Vec<_> = walk(&dir.path().join("outbox"))
-        .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with(".tmp"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporaries(&dir.path().join("outbox"));
 }
 
 #[test]
@@ -978,11 +959,7 @@ fn once_says_internal_error_when_outputs_cannot_be_written() {
         profile_yaml("blocked-api"),
     )
     .unwrap();
-    let o = std::process::Command::new(BIN)
-        .args(["watch", "--once"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let o = run_once(dir.path());
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("could not be recorded"), "{err}");
@@ -990,11 +967,7 @@ fn once_says_internal_error_when_outputs_cannot_be_written() {
     assert_eq!(evidence_count(dir.path()), 0);
     // Nothing was recorded, so the next pass tries again (and succeeds once the way is clear).
     std::fs::remove_file(dir.path().join("outbox/blocked-api")).unwrap();
-    let o = std::process::Command::new(BIN)
-        .args(["watch", "--once"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let o = run_once(dir.path());
     assert_eq!(o.status.code(), Some(0));
     assert!(dir.path().join("outbox/blocked-api/plan.json").exists());
     assert_eq!(evidence_count(dir.path()), 1);

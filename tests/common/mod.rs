@@ -159,3 +159,12 @@ pub fn profile_yaml(service: &str) -> String {
         .unwrap()
         .replace("service: checkout-api", &format!("service: {service}"))
 }
+
+/// Runs `perfassist watch --once` in `root` (default folders below it).
+pub fn run_once(root: &Path) -> std::process::Output {
+    Command::new(BIN)
+        .args(["watch", "--once"])
+        .current_dir(root)
+        .output()
+        .unwrap()
+}
