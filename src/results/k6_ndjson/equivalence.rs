@@ -48,6 +48,8 @@ fn name(rng: &mut Rng, k: &Knobs) -> String {
         0 if rng.chance(k.odd * 20) => format!("say \\\"hi\\\" {i}"),
         1 if rng.chance(k.odd * 20) => format!("caf\\u00e9 {i}"),
         2 => format!("/ünïcode/{i}"),
+        // Used metrics' names inside other lines: those lines cannot be skipped unread.
+        5 if rng.chance(k.odd * 20) => format!("/http_req_failed/dropped_iterations/{i}"),
         3 => format!("a name long enough to pass sixteen bytes {i}"),
         _ => format!("/item/{i}"),
     }

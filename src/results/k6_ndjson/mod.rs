@@ -107,10 +107,16 @@ pub(super) enum Parsed<'a> {
 /// The hand-written scanner takes the lines k6 writes, reading them as serde would; serde reads
 /// the rest. An unfinished last line (`complete` false) is always read.
 pub(super) fn parse<'a>(text: &'a [u8], complete: bool, used: &Used) -> Parsed<'a> {
-    if used.scan
-        && let Some(l) = scan::line(text)
-    {
-        return Parsed::Line(l);
+    if used.scan {
+        let survey = scan::survey(text);
+        if complete && !survey.may_name_used {
+            return Parsed::Unread;
+        }
+        if survey.plain
+            && let Some(l) = scan::plain_line(text)
+        {
+            return Parsed::Line(l);
+        }
     }
     if complete && !used.named_in(text) {
         return Parsed::Unread;

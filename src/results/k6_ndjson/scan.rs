@@ -5,16 +5,76 @@ use std::borrow::Cow;
 
 use super::{Data, Line, Tags};
 
-/// The line as serde would deserialize it, or `None` when unsure (the caller then asks serde).
-pub(super) fn line(b: &[u8]) -> Option<Line<'_>> {
-    // Escapes and control characters go to serde; without them a string ends at the next quote.
-    // Or-ing over the whole line (no early exit) runs many bytes per step.
-    let odd = b
+/// Parts of the used metrics' names: a line without any of them names none of the metrics.
+const USED: [&[u8]; 3] = [
+    b"http_req_duration",
+    b"http_req_failed",
+    b"dropped_iterations",
+];
+
+/// A first look at a line, in one pass over its bytes that the compiler vectorises.
+pub(super) struct Survey {
+    /// No escapes and no control characters: strings end at the next quote.
+    pub plain: bool,
+    /// A used metric's name may appear somewhere; when false, none does.
+    pub may_name_used: bool,
+}
+
+pub(super) fn survey(b: &[u8]) -> Survey {
+    // k6 starts each line with the metric's name: checked apart, since the unused http_reqs and
+    // http_req_waiting share their start with the used ones.
+    let (name, rest) = match b.strip_prefix(br#"{"metric":""#) {
+        Some(after) => match after.iter().position(|&c| c == b'"') {
+            Some(end) => (&after[..end], &after[end..]),
+            None => (&b[..0], b),
+        },
+        None => (&b[..0], b),
+    };
+    let named = USED.iter().any(|n| name.windows(n.len()).any(|w| w == *n));
+    let (odd, hint) = odd_and_hint(rest);
+    Survey {
+        plain: !odd && !odd_and_hint(name).0,
+        may_name_used: named || hint,
+    }
+}
+
+/// Whether `b` has an escape or control character, and whether it has `_req` or `d_it` (every
+/// used metric name has one of them; any text without both names none).
+fn odd_and_hint(b: &[u8]) -> (bool, bool) {
+    let odd_byte = |c: u8| u8::from(c < 0x20) | u8::from(c == b'\\');
+    let mut odd = 0u8;
+    let mut hint = 0u8;
+    let n = b.len().saturating_sub(3);
+    // Four shifted views, walked together without early exit: many bytes per step.
+    for (((&a, &c), &d), &e) in b[..n]
         .iter()
-        .fold(0u8, |m, &c| m | u8::from(c < 0x20) | u8::from(c == b'\\'));
-    if odd != 0 {
+        .zip(&b[1.min(b.len())..])
+        .zip(&b[2.min(b.len())..])
+        .zip(&b[3.min(b.len())..])
+    {
+        odd |= odd_byte(a);
+        hint |=
+            u8::from(a == b'_') & u8::from(c == b'r') & u8::from(d == b'e') & u8::from(e == b'q');
+        hint |=
+            u8::from(a == b'd') & u8::from(c == b'_') & u8::from(d == b'i') & u8::from(e == b't');
+    }
+    for &c in &b[n..] {
+        odd |= odd_byte(c);
+    }
+    (odd != 0, hint != 0)
+}
+
+/// The line as serde would deserialize it, or `None` when unsure (the caller then asks serde).
+#[cfg(test)]
+pub(super) fn line(b: &[u8]) -> Option<Line<'_>> {
+    if !survey(b).plain {
         return None;
     }
+    plain_line(b)
+}
+
+/// `line` for a line `survey` found plain.
+pub(super) fn plain_line(b: &[u8]) -> Option<Line<'_>> {
     let text = std::str::from_utf8(b).ok()?;
     let mut s = Cursor { text, b, i: 0 };
     s.eat(b'{')?;
@@ -76,7 +136,8 @@ impl<'a> Cursor<'a> {
     fn raw_string(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.i;
-        let end = start + memchr::memchr(b'"', &self.b[start..])?;
+        // Strings are short: a plain loop beats a call to memchr.
+        let end = start + self.b[start..].iter().position(|&c| c == b'"')?;
         self.i = end + 1;
         Some(&self.b[start..end])
     }
@@ -86,7 +147,7 @@ impl<'a> Cursor<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let end = start + memchr::memchr(b'"', &self.b[start..])?;
+        let end = start + self.b[start..].iter().position(|&c| c == b'"')?;
         self.i = end + 1;
         self.text.get(start..end)
     }
@@ -323,6 +384,29 @@ mod tests {
         ] {
             assert_eq!(time_ms(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn survey_finds_escapes_and_used_names_anywhere() {
+        let s = survey(br#"{"metric":"http_reqs","type":"Point","data":{"tags":{"url":"/a"}}}"#);
+        assert!(s.plain && !s.may_name_used);
+        for named in [
+            &br#"{"metric":"http_req_duration","type":"Point"}"#[..],
+            br#"{"metric":"my_dropped_iterations_x","type":"Point"}"#,
+            br#"{"metric":"http_reqs","data":{"tags":{"url":"/http_req_failed"}}}"#,
+            br#"{"type":"Point","metric":"dropped_iterations"}"#,
+            b"d_it",
+        ] {
+            assert!(
+                survey(named).may_name_used,
+                "{}",
+                String::from_utf8_lossy(named)
+            );
+        }
+        assert!(!survey(br#"{"metric":"a\"b"}"#).plain);
+        assert!(!survey(b"{\"metric\":\"a\tb\"}").plain);
+        assert!(!survey(b"{\"metric\":\"ab\"}\x01").plain);
+        assert!(!survey(b"\x01").plain);
     }
 
     #[test]
