@@ -14,7 +14,8 @@ const USED: [&[u8]; 3] = [
 
 /// A first look at a line, in one pass over its bytes that the compiler vectorises.
 pub(super) struct Survey {
-    /// No escapes and no control characters: strings end at the next quote.
+    /// No escapes and no control characters: strings end at the next quote. Only looked for
+    /// when `may_name_used` (false otherwise).
     pub plain: bool,
     /// A used metric's name may appear somewhere; when false, none does.
     pub may_name_used: bool,
@@ -31,20 +32,28 @@ pub(super) fn survey(b: &[u8]) -> Survey {
         None => (&b[..0], b),
     };
     let named = USED.iter().any(|n| name.windows(n.len()).any(|w| w == *n));
-    let (odd, hint) = odd_and_hint(rest);
+    // Each look is a pass over the line: a used metric's line needs only the escape check, an
+    // unused one only the name hint, unless the hint is found and the scanner must read it.
+    let hint = named || has_hint(rest);
     Survey {
-        plain: !odd && !odd_and_hint(name).0,
-        may_name_used: named || hint,
+        plain: hint && !has_odd(name) && !has_odd(rest),
+        may_name_used: hint,
     }
 }
 
-/// Whether `b` has an escape or control character, and whether it has `_req` or `d_it` (every
-/// used metric name has one of them; any text without both names none).
-fn odd_and_hint(b: &[u8]) -> (bool, bool) {
-    let odd_byte = |c: u8| u8::from(c < 0x20) | u8::from(c == b'\\');
-    let mut odd = 0u8;
-    let mut hint = 0u8;
+/// Whether `b` has an escape or control character.
+fn has_odd(b: &[u8]) -> bool {
+    // No early exit: many bytes per step.
+    b.iter()
+        .fold(0u8, |m, &c| m | u8::from(c < 0x20) | u8::from(c == b'\\'))
+        != 0
+}
+
+/// Whether `b` has `_req` or `d_it`: every used metric's name has one of them, so text without
+/// both names none of them.
+fn has_hint(b: &[u8]) -> bool {
     let n = b.len().saturating_sub(3);
+    let mut hint = 0u8;
     // Four shifted views, walked together without early exit: many bytes per step.
     for (((&a, &c), &d), &e) in b[..n]
         .iter()
@@ -52,22 +61,18 @@ fn odd_and_hint(b: &[u8]) -> (bool, bool) {
         .zip(&b[2.min(b.len())..])
         .zip(&b[3.min(b.len())..])
     {
-        odd |= odd_byte(a);
         hint |=
             u8::from(a == b'_') & u8::from(c == b'r') & u8::from(d == b'e') & u8::from(e == b'q');
         hint |=
             u8::from(a == b'd') & u8::from(c == b'_') & u8::from(d == b'i') & u8::from(e == b't');
     }
-    for &c in &b[n..] {
-        odd |= odd_byte(c);
-    }
-    (odd != 0, hint != 0)
+    hint != 0
 }
 
 /// The line as serde would deserialize it, or `None` when unsure (the caller then asks serde).
 #[cfg(test)]
 pub(super) fn line(b: &[u8]) -> Option<Line<'_>> {
-    if !survey(b).plain {
+    if has_odd(b) {
         return None;
     }
     plain_line(b)
@@ -96,6 +101,25 @@ pub(super) fn plain_line(b: &[u8]) -> Option<Line<'_>> {
         metric: Cow::Borrowed(metric?),
         data,
     })
+}
+
+/// The first quote at or after `i`, eight bytes per step: strings are short, too short for a
+/// call to memchr to pay, and a byte loop mispredicts its exit on every string.
+#[inline]
+fn find_quote(b: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8).and_then(|c| c.first_chunk::<8>()) {
+        // Quote bytes become zero; the lowest flagged byte is the first zero byte (a borrow can
+        // only flag bytes above a true zero).
+        let w = u64::from_le_bytes(*chunk) ^ (ONES * u64::from(b'"'));
+        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&c| c == b'"').map(|p| i + p)
 }
 
 struct Cursor<'a> {
@@ -136,8 +160,7 @@ impl<'a> Cursor<'a> {
     fn raw_string(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.i;
-        // Strings are short: a plain loop beats a call to memchr.
-        let end = start + self.b[start..].iter().position(|&c| c == b'"')?;
+        let end = find_quote(self.b, start)?;
         self.i = end + 1;
         Some(&self.b[start..end])
     }
@@ -147,7 +170,7 @@ impl<'a> Cursor<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let end = start + self.b[start..].iter().position(|&c| c == b'"')?;
+        let end = find_quote(self.b, start)?;
         self.i = end + 1;
         self.text.get(start..end)
     }
@@ -389,7 +412,7 @@ mod tests {
     #[test]
     fn survey_finds_escapes_and_used_names_anywhere() {
         let s = survey(br#"{"metric":"http_reqs","type":"Point","data":{"tags":{"url":"/a"}}}"#);
-        assert!(s.plain && !s.may_name_used);
+        assert!(!s.may_name_used);
         for named in [
             &br#"{"metric":"http_req_duration","type":"Point"}"#[..],
             br#"{"metric":"my_dropped_iterations_x","type":"Point"}"#,
@@ -403,10 +426,39 @@ mod tests {
                 String::from_utf8_lossy(named)
             );
         }
-        assert!(!survey(br#"{"metric":"a\"b"}"#).plain);
-        assert!(!survey(b"{\"metric\":\"a\tb\"}").plain);
-        assert!(!survey(b"{\"metric\":\"ab\"}\x01").plain);
-        assert!(!survey(b"\x01").plain);
+        let used = br#"{"metric":"http_req_failed","type":"Point","data":{}}"#;
+        assert!(survey(used).plain);
+        for at in [3, 12, 20, used.len() - 2] {
+            for odd in [b'\\', b'\t', 0x01] {
+                let mut b = used.to_vec();
+                b[at] = odd;
+                assert!(!survey(&b).plain, "{}", String::from_utf8_lossy(&b));
+            }
+        }
+    }
+
+    #[test]
+    fn quotes_are_found_wherever_they_are() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut b = vec![b'a'; len];
+                b.extend_from_slice(b"\"\"xx");
+                let b = &b[len - at..];
+                for from in 0..=at {
+                    assert_eq!(
+                        find_quote(b, from),
+                        Some(at),
+                        "len {len} at {at} from {from}"
+                    );
+                }
+            }
+        }
+        assert_eq!(find_quote(b"abcdefghijkl", 0), None);
+        assert_eq!(
+            find_quote(b"\xa2\xa2\"\xff\x80\x00\x21\x22\x23", 3),
+            Some(7)
+        );
+        assert_eq!(find_quote(b"ab", 5), None);
     }
 
     #[test]
