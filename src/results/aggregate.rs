@@ -81,6 +81,24 @@ fn to_units(ms: f64, per_ms: f64) -> u64 {
     (ms.clamp(0.0, MAX_MS) * per_ms + 0.5) as u64
 }
 
+/// Latencies are summed within these bounds (about 31 years): each fits an i64, and an i128 holds
+/// the sum of 1e20 of them, so sums never saturate in practice and any order agrees.
+const SUM_BOUND_NS: f64 = 1e18;
+
+/// A latency in whole nanoseconds, the unit sums are kept in.
+#[inline]
+fn to_ns(ms: f64) -> i128 {
+    let ns = ms * 1e6;
+    // Half away from zero, as `round` does, without its libm call; through i64, which converts
+    // in one instruction where i128 takes a library call.
+    let rounded = if ns >= 0.0 { ns + 0.5 } else { ns - 0.5 };
+    i128::from(rounded.clamp(-SUM_BOUND_NS, SUM_BOUND_NS) as i64)
+}
+
+fn mean_ms(sum_ns: i128, count: u64) -> f64 {
+    sum_ns as f64 / 1e6 / count as f64
+}
+
 /// Counts and latency distribution of one group of samples.
 struct Acc {
     count: u64,
@@ -90,7 +108,9 @@ struct Acc {
     /// Failure flags given apart from the samples (k6's `http_req_failed` points).
     flag_count: u64,
     flag_errors: u64,
-    sum_ms: f64,
+    /// Nanoseconds summed as integers: parts of a file summed apart add up to the same total
+    /// whatever the order, as float sums would not.
+    sum_ns: i128,
     min_ms: f64,
     max_ms: f64,
     hist: Recorder,
@@ -112,7 +132,7 @@ impl Acc {
             unknown_outcome: 0,
             flag_count: 0,
             flag_errors: 0,
-            sum_ms: 0.0,
+            sum_ns: 0,
             min_ms: f64::INFINITY,
             max_ms: f64::NEG_INFINITY,
             hist: Recorder::new(sigfig),
@@ -130,7 +150,7 @@ impl Acc {
             Some(true) => {}
             None => self.unknown_outcome += 1,
         }
-        self.sum_ms += s.elapsed_ms;
+        self.sum_ns = self.sum_ns.saturating_add(to_ns(s.elapsed_ms));
         self.min_ms = self.min_ms.min(s.elapsed_ms);
         self.max_ms = self.max_ms.max(s.elapsed_ms);
         self.hist.record(to_units(s.elapsed_ms, self.per_ms));
@@ -173,7 +193,7 @@ impl Acc {
             Some(round3(v.clamp(self.min_ms, self.max_ms)))
         };
         Latency {
-            mean: Some(round3(self.sum_ms / self.count as f64)),
+            mean: Some(round3(mean_ms(self.sum_ns, self.count))),
             min: Some(round3(self.min_ms)),
             p50: q(0.50),
             p90: q(0.90),
@@ -207,7 +227,7 @@ struct BucketAcc {
     count: u64,
     errors: u64,
     known: u64,
-    sum_ms: f64,
+    sum_ns: i128,
     min_ms: f64,
     max_ms: f64,
     hist: Recorder,
@@ -220,7 +240,7 @@ impl BucketAcc {
             count: 0,
             errors: 0,
             known: 0,
-            sum_ms: 0.0,
+            sum_ns: 0,
             min_ms: f64::INFINITY,
             max_ms: f64::NEG_INFINITY,
             hist: Recorder::new(BUCKET_SIGFIG),
@@ -232,7 +252,7 @@ impl BucketAcc {
         self.count += other.count;
         self.errors += other.errors;
         self.known += other.known;
-        self.sum_ms += other.sum_ms;
+        self.sum_ns = self.sum_ns.saturating_add(other.sum_ns);
         self.min_ms = self.min_ms.min(other.min_ms);
         self.max_ms = self.max_ms.max(other.max_ms);
         self.hist.add(&mut other.hist);
@@ -390,7 +410,7 @@ impl Aggregator {
             b.known += 1;
             b.errors += u64::from(!ok);
         }
-        b.sum_ms += s.elapsed_ms;
+        b.sum_ns = b.sum_ns.saturating_add(to_ns(s.elapsed_ms));
         b.min_ms = b.min_ms.min(s.elapsed_ms);
         b.max_ms = b.max_ms.max(s.elapsed_ms);
         b.hist.record(to_units(s.elapsed_ms, self.per_ms));
@@ -505,7 +525,7 @@ impl Aggregator {
                         Some(round3(v.clamp(b.min_ms, b.max_ms)))
                     };
                     Latency {
-                        mean: Some(round3(b.sum_ms / b.count as f64)),
+                        mean: Some(round3(mean_ms(b.sum_ns, b.count))),
                         min: Some(round3(b.min_ms)),
                         p50: q(0.50),
                         p90: q(0.90),

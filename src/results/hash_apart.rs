@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::{ResultsError, RunResults, jtl_csv, read_opened};
+use super::{ResultsError, RunResults, read_opened};
 use crate::diag::Diagnostic;
 
 /// Smaller files are hashed as they are parsed, in the same pass.
@@ -28,7 +28,7 @@ pub fn read(
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let hasher = std::thread::Builder::new().spawn_scoped(scope, || sha256_at(file, &stop));
-        let results = match jtl_csv::read_parts(name, file, size, threads) {
+        let results = match super::read_parts(name, file, size, threads) {
             Some(r) => r,
             None => {
                 // The hasher reads with pread, so this reader's position starts at 0 still.

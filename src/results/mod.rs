@@ -12,6 +12,7 @@ mod jtl_xml;
 mod k6_ndjson;
 mod k6_summary;
 mod locust;
+mod parts;
 mod records;
 mod sniff;
 mod stream;
@@ -196,14 +197,26 @@ pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, Resul
         .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
     let meta = file.metadata().ok();
     let size = meta.as_ref().map_or(0, |m| m.len());
-    // A large plain JTL is read on every core; anything else, or a JTL the parts cannot agree
-    // on, in one pass from the start.
+    // A large plain JTL or k6 NDJSON is read on every core; anything else, or a file the parts
+    // cannot agree on, in one pass from the start.
     if meta.is_some_and(|m| m.is_file())
-        && let Some(r) = jtl_csv::read_parts(name, &file, size, parallelism())
+        && let Some(r) = read_parts(name, &file, size, parallelism())
     {
         return r;
     }
     read_opened(path, name, &mut file, size)
+}
+
+/// A large plain raw-sample file read in parts on `threads` threads, for the formats that can be;
+/// `None` when it must be read in one pass.
+fn read_parts(
+    name: &str,
+    file: &std::fs::File,
+    size: u64,
+    threads: usize,
+) -> Option<Result<RunResults, ResultsError>> {
+    jtl_csv::read_parts(name, file, size, threads)
+        .or_else(|| k6_ndjson::read_parts(name, file, size, threads))
 }
 
 /// Threads a large file may be read with: the cores available, or `PERFASSIST_THREADS`.

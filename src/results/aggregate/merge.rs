@@ -12,12 +12,7 @@ pub enum NotMergeable {
     EndpointCap,
     #[error("more distinct status codes than the cap")]
     StatusCodeCap,
-    #[error("latency sums beyond exact floating-point integers")]
-    InexactSum,
 }
-
-/// Sums of whole units stay exact in an f64 below this, whatever the order of the additions.
-const EXACT_SUM: f64 = 9_007_199_254_740_992.0; // 2^53
 
 impl Acc {
     /// Adds `other`, which saw samples after this one's.
@@ -33,9 +28,6 @@ impl Acc {
         if self.codes.len() + new_codes > max_codes {
             return Err(NotMergeable::StatusCodeCap);
         }
-        if self.sum_ms + other.sum_ms >= EXACT_SUM {
-            return Err(NotMergeable::InexactSum);
-        }
         for (code, n) in &other.codes {
             match self.codes.iter_mut().find(|(c, _)| c == code) {
                 Some((_, m)) => *m += n,
@@ -47,7 +39,7 @@ impl Acc {
         self.unknown_outcome += other.unknown_outcome;
         self.flag_count += other.flag_count;
         self.flag_errors += other.flag_errors;
-        self.sum_ms += other.sum_ms;
+        self.sum_ns = self.sum_ns.saturating_add(other.sum_ns);
         self.min_ms = self.min_ms.min(other.min_ms);
         self.max_ms = self.max_ms.max(other.max_ms);
         self.hist.add(&mut other.hist);
@@ -59,8 +51,7 @@ impl Acc {
 
 impl Aggregator {
     /// Adds `other`, which aggregated the part of the file that follows this one's. The result is
-    /// what one aggregator reading both parts in order would hold, provided latencies are whole
-    /// units (JTL milliseconds) and both parts were given the same origin (`set_origin`).
+    /// what one aggregator reading both parts in order would hold, provided both parts were given the same origin (`set_origin`).
     /// On error `self` may be partly merged: the caller starts over.
     pub fn merge(&mut self, mut other: Aggregator) -> Result<(), NotMergeable> {
         self.settle();

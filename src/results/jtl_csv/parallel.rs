@@ -3,12 +3,12 @@
 //! a row only the full reader takes, a cap reached) gives up, and the caller reads it in one pass.
 
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::fast::FastPath;
 use super::{FORMAT, Setup, start};
 use crate::results::aggregate::{Aggregator, Limits, Resolution};
+use crate::results::parts::{boundaries, read_full_at};
 use crate::results::sniff::{self, Format};
 use crate::results::{ResultsError, RunResults};
 
@@ -118,29 +118,6 @@ pub(super) fn read_parts_of_any_size(
     Some(problems.finish(agg.finish(FORMAT)))
 }
 
-/// Part boundaries: the data's start, a line start near each equal share, the file's end.
-fn boundaries(file: &File, data_start: u64, size: u64, parts: usize) -> Option<Vec<u64>> {
-    let mut bounds = vec![data_start];
-    let mut window = vec![0u8; 64 * 1024];
-    for i in 1..parts as u64 {
-        let target = data_start + (size - data_start) * i / parts as u64;
-        let last = *bounds.last()?;
-        if target <= last {
-            continue;
-        }
-        // The line end at or after target - 1, so a part may start right at target.
-        let at = target - 1;
-        let n = read_full_at(file, &mut window, at)?;
-        let nl = memchr::memchr(b'\n', &window[..n])?;
-        let b = at + nl as u64 + 1;
-        if b > last && b < size {
-            bounds.push(b);
-        }
-    }
-    bounds.push(size);
-    Some(bounds)
-}
-
 /// Aggregates the rows in `from..to` (whole lines); `None` when a row needs the one-pass reader
 /// or another part gave up.
 fn read_part(
@@ -183,19 +160,4 @@ fn read_part(
         filled -= taken;
     }
     Some(agg)
-}
-
-/// Reads until `buf` is full or the file ends; the bytes read, `None` on an I/O error (the
-/// one-pass reader then reports it).
-fn read_full_at(file: &File, buf: &mut [u8], at: u64) -> Option<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read_at(&mut buf[n..], at + n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    Some(n)
 }

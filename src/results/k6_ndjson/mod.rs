@@ -11,10 +11,17 @@ use super::stream::{Lines, Problems, io_error};
 use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
+#[cfg(test)]
+mod equivalence;
+mod parallel;
+mod scan;
+
+pub use parallel::read_parts;
+
 pub const FORMAT: &str = "k6-ndjson";
 
 #[derive(Deserialize)]
-struct Line<'a> {
+pub(super) struct Line<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
     #[serde(borrow)]
@@ -24,7 +31,7 @@ struct Line<'a> {
 }
 
 #[derive(Deserialize)]
-struct Data<'a> {
+pub(super) struct Data<'a> {
     #[serde(borrow, default)]
     time: Option<Cow<'a, str>>,
     #[serde(default)]
@@ -34,7 +41,7 @@ struct Data<'a> {
 }
 
 #[derive(Deserialize, Default)]
-struct Tags<'a> {
+pub(super) struct Tags<'a> {
     #[serde(borrow, default)]
     name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
@@ -55,25 +62,149 @@ impl<'a> Tags<'a> {
 
 /// k6 stamps a sample when the request ends; the start is the stamp minus the duration.
 fn time_ms(s: &str) -> Option<f64> {
+    scan::time_ms(s).or_else(|| chrono_time_ms(s))
+}
+
+fn chrono_time_ms(s: &str) -> Option<f64> {
     chrono::DateTime::parse_from_rfc3339(s)
         .ok()
         .map(|t| t.timestamp_micros() as f64 / 1000.0)
 }
 
-pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsError> {
+/// Most lines are metrics this reader does not use (http_reqs, http_req_waiting, vus, ...): a
+/// line the scanner cannot take that names none of the used metrics anywhere is skipped unread.
+/// `scan` false leaves every line to serde: the reference the scanner is tested against.
+pub(super) struct Used {
+    finders: [memchr::memmem::Finder<'static>; 3],
+    scan: bool,
+}
+
+impl Used {
+    pub(super) fn new(scan: bool) -> Self {
+        Used {
+            finders: [
+                memchr::memmem::Finder::new(b"http_req_duration"),
+                memchr::memmem::Finder::new(b"http_req_failed"),
+                memchr::memmem::Finder::new(b"dropped_iterations"),
+            ],
+            scan,
+        }
+    }
+
+    fn named_in(&self, text: &[u8]) -> bool {
+        self.finders.iter().any(|f| f.find(text).is_some())
+    }
+}
+
+/// One trimmed, non-empty line as the reader sees it.
+pub(super) enum Parsed<'a> {
+    Line(Line<'a>),
+    /// Named no used metric: never parsed.
+    Unread,
+    Invalid(serde_json::Error),
+}
+
+/// The hand-written scanner takes the lines k6 writes, reading them as serde would; serde reads
+/// the rest. An unfinished last line (`complete` false) is always read.
+pub(super) fn parse<'a>(text: &'a [u8], complete: bool, used: &Used) -> Parsed<'a> {
+    if used.scan {
+        let survey = scan::survey(text);
+        if complete && !survey.may_name_used {
+            return Parsed::Unread;
+        }
+        if survey.plain
+            && let Some(l) = scan::plain_line(text)
+        {
+            return Parsed::Line(l);
+        }
+    }
+    if complete && !used.named_in(text) {
+        return Parsed::Unread;
+    }
+    match serde_json::from_slice::<Line>(text) {
+        Ok(l) => Parsed::Line(l),
+        Err(e) => Parsed::Invalid(e),
+    }
+}
+
+/// Adds a parsed line to `agg`: `Ok(Some(n))` for `n` dropped iterations, the error (without its
+/// line number) for a used Point that is wrong.
+pub(super) fn apply(line: Line, agg: &mut Aggregator) -> Result<Option<f64>, Box<Diagnostic>> {
+    if line.kind != "Point" {
+        return Ok(None);
+    }
+    let metric = line.metric.as_ref();
+    if !matches!(
+        metric,
+        "http_req_duration" | "http_req_failed" | "dropped_iterations"
+    ) {
+        return Ok(None);
+    }
+    let Some(data) = line.data else {
+        return Err(Box::new(Diagnostic::error(
+            "data",
+            "a Point line needs a data object",
+        )));
+    };
+    let Some(value) = data.value.filter(|v| v.is_finite()) else {
+        return Err(Box::new(Diagnostic::error(
+            "data.value",
+            "expected a number",
+        )));
+    };
+    let tags = data.tags.unwrap_or_default();
+    match metric {
+        "dropped_iterations" => return Ok(Some(value)),
+        "http_req_failed" => {
+            agg.add_failure_flag(tags.endpoint(), tags.method.as_deref(), value != 0.0)
+        }
+        _ => {
+            if value < 0.0 {
+                return Err(Box::new(
+                    Diagnostic::error("data.value", "a duration cannot be negative").value(value),
+                ));
+            }
+            let end = match data.time.as_deref() {
+                Some(t) => Some(time_ms(t).ok_or_else(|| {
+                    Box::new(
+                        Diagnostic::error("data.time", "expected an RFC 3339 time")
+                            .value(format!("{t:?}")),
+                    )
+                })?),
+                None => None,
+            };
+            let success = match tags.expected_response.as_deref() {
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                _ => None,
+            };
+            agg.add(&Sample {
+                start_ms: end.map(|e| e - value),
+                elapsed_ms: value,
+                name: tags.endpoint(),
+                method: tags.method.as_deref(),
+                success,
+                status: tags.status.as_deref(),
+                users: None,
+            });
+        }
+    }
+    Ok(None)
+}
+
+pub fn read<R: BufRead>(name: &str, input: R) -> Result<RunResults, ResultsError> {
+    read_with(name, input, true)
+}
+
+/// `read`, with the scanner (`scan`) or serde alone.
+fn read_with<R: BufRead>(name: &str, mut input: R, scan: bool) -> Result<RunResults, ResultsError> {
     let mut problems = Problems::new(name);
     let mut agg = Aggregator::new(Limits::default(), Resolution::Micros);
     let mut input = Lines::new(&mut input);
     let mut line_no = 0usize;
     let mut dropped: Option<f64> = None;
     let mut lines = 0u64;
-    // Most lines are metrics this reader does not use (http_reqs, http_req_waiting, vus, ...):
-    // a line naming none of the used metrics anywhere is skipped without parsing its JSON.
-    let used = [
-        memchr::memmem::Finder::new(b"http_req_duration"),
-        memchr::memmem::Finder::new(b"http_req_failed"),
-        memchr::memmem::Finder::new(b"dropped_iterations"),
-    ];
+    let used = Used::new(scan);
     while let Some(line) = input
         .next_line()
         .map_err(|e| io_error(name, Some(line_no + 1), &e))?
@@ -85,104 +216,30 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
             continue;
         }
         lines += 1;
-        if complete && !used.iter().any(|f| f.find(text).is_some()) {
-            continue;
-        }
-        let parsed: Line = match serde_json::from_slice(text) {
-            Ok(l) => l,
-            Err(e) if !complete && e.is_eof() => {
+        let bad = match parse(text, complete, &used) {
+            Parsed::Unread => continue,
+            Parsed::Line(l) => match apply(l, &mut agg) {
+                Ok(Some(n)) => {
+                    *dropped.get_or_insert(0.0) += n;
+                    continue;
+                }
+                Ok(None) => continue,
+                Err(d) => (*d).at(Some(line_no), None),
+            },
+            Parsed::Invalid(e) if !complete && e.is_eof() => {
                 problems.notes.push(format!(
                     "line {line_no} is incomplete and was skipped: was the file still being written?"
                 ));
                 break;
             }
-            Err(e) => {
-                let stop = problems.error(
-                    Diagnostic::error("", format!("not a k6 JSON output line: {}", strip_pos(&e)))
-                        .at(Some(line_no), Some(e.column()))
-                        .hint("each line is {\"type\":\"Point\"|\"Metric\",\"metric\":…,\"data\":{…}}"),
-                );
-                if stop {
-                    break;
-                }
-                continue;
+            Parsed::Invalid(e) => {
+                Diagnostic::error("", format!("not a k6 JSON output line: {}", strip_pos(&e)))
+                    .at(Some(line_no), Some(e.column()))
+                    .hint("each line is {\"type\":\"Point\"|\"Metric\",\"metric\":…,\"data\":{…}}")
             }
         };
-        if parsed.kind != "Point" {
-            continue;
-        }
-        let metric = parsed.metric.as_ref();
-        if !matches!(
-            metric,
-            "http_req_duration" | "http_req_failed" | "dropped_iterations"
-        ) {
-            continue;
-        }
-        let Some(data) = parsed.data else {
-            if problems.error(
-                Diagnostic::error("data", "a Point line needs a data object")
-                    .at(Some(line_no), None),
-            ) {
-                break;
-            }
-            continue;
-        };
-        let Some(value) = data.value.filter(|v| v.is_finite()) else {
-            if problems
-                .error(Diagnostic::error("data.value", "expected a number").at(Some(line_no), None))
-            {
-                break;
-            }
-            continue;
-        };
-        let tags = data.tags.unwrap_or_default();
-        match metric {
-            "dropped_iterations" => *dropped.get_or_insert(0.0) += value,
-            "http_req_failed" => {
-                agg.add_failure_flag(tags.endpoint(), tags.method.as_deref(), value != 0.0)
-            }
-            _ => {
-                if value < 0.0 {
-                    if problems.error(
-                        Diagnostic::error("data.value", "a duration cannot be negative")
-                            .value(value)
-                            .at(Some(line_no), None),
-                    ) {
-                        break;
-                    }
-                    continue;
-                }
-                let end = match data.time.as_deref() {
-                    Some(t) => match time_ms(t) {
-                        Some(ms) => Some(ms),
-                        None => {
-                            if problems.error(
-                                Diagnostic::error("data.time", "expected an RFC 3339 time")
-                                    .value(format!("{t:?}"))
-                                    .at(Some(line_no), None),
-                            ) {
-                                break;
-                            }
-                            continue;
-                        }
-                    },
-                    None => None,
-                };
-                let success = match tags.expected_response.as_deref() {
-                    Some("true") => Some(true),
-                    Some("false") => Some(false),
-                    _ => None,
-                };
-                agg.add(&Sample {
-                    start_ms: end.map(|e| e - value),
-                    elapsed_ms: value,
-                    name: tags.endpoint(),
-                    method: tags.method.as_deref(),
-                    success,
-                    status: tags.status.as_deref(),
-                    users: None,
-                });
-            }
+        if problems.error(bad) {
+            break;
         }
     }
     if lines == 0 {
@@ -197,9 +254,13 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
                 .hint("k6 writes them for HTTP requests; did the script make any?"),
         ));
     }
+    problems.finish(finish(agg, dropped))
+}
+
+fn finish(agg: Aggregator, dropped: Option<f64>) -> RunResults {
     let mut r = agg.finish(FORMAT);
     r.runner.dropped_iterations = dropped.map(|d| d.round() as u64);
-    problems.finish(r)
+    r
 }
 
 fn trim(b: &[u8]) -> &[u8] {

@@ -1,0 +1,196 @@
+//! A large plain k6 NDJSON file read in parts on every core, each part aggregated apart and the
+//! parts merged. A line that would make the parts disagree with one pass (one the scanner cannot
+//! take, a bad point, an unfinished last line, a cap reached) gives up: the caller reads it whole.
+
+use std::fs::File;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{Line, Parsed, Used, apply, finish, parse, time_ms, trim};
+use crate::results::aggregate::{Aggregator, Limits, Resolution};
+use crate::results::parts::{boundaries, read_full_at};
+use crate::results::sniff::{self, Format};
+use crate::results::stream::Problems;
+use crate::results::{ResultsError, RunResults};
+
+/// Smaller files are read in one pass: threads would not pay for themselves.
+const MIN_SIZE: u64 = 8 << 20;
+/// Each part reads through a buffer of this size, whatever the file size.
+const BUFFER: usize = 1 << 18;
+/// Parts at most, however many cores: each holds its own histograms.
+const MAX_PARTS: usize = 16;
+/// The first timed duration point must come within this many bytes (it sets the buckets' origin).
+const HEAD: usize = 1 << 20;
+/// Dropped-iteration counts are summed as floats in one pass: parts agree with it while every
+/// partial sum is an exactly representable integer.
+const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+
+/// Reads `file` (`size` bytes) in parts when it is a large plain k6 NDJSON file; `None` when it
+/// must be read in one pass instead.
+pub fn read_parts(
+    name: &str,
+    file: &File,
+    size: u64,
+    parts: usize,
+) -> Option<Result<RunResults, ResultsError>> {
+    if size < MIN_SIZE {
+        return None;
+    }
+    read_parts_of_any_size(name, file, size, parts)
+}
+
+pub(super) fn read_parts_of_any_size(
+    name: &str,
+    file: &File,
+    size: u64,
+    parts: usize,
+) -> Option<Result<RunResults, ResultsError>> {
+    let parts = parts.min(MAX_PARTS);
+    if parts < 2 {
+        return None;
+    }
+    let mut head = vec![0u8; HEAD];
+    let n = read_full_at(file, &mut head, 0)?;
+    head.truncate(n);
+    if sniff::is_gzip(&head)
+        || sniff::sniff(name, &head[..n.min(sniff::HEAD_LEN)]) != Format::K6Ndjson
+    {
+        return None;
+    }
+    let origin = origin(&head)?;
+    let bounds = boundaries(file, 0, size, parts)?;
+    let stop = AtomicBool::new(false);
+    let results: Vec<Option<Part>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (from, to) = (w[0], w[1]);
+                let stop = &stop;
+                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+                    let got = read_part(file, from, to, origin, stop);
+                    if got.is_none() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    got
+                });
+                // No thread to be had (a process limit): the one-pass read still works.
+                if spawned.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                spawned
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.ok().and_then(|w| w.join().ok().flatten()))
+            .collect()
+    });
+    let mut parts = results.into_iter();
+    let mut whole = parts.next()??;
+    for part in parts {
+        let part = part?;
+        whole.agg.merge(part.agg).ok()?;
+        whole.dropped = match (whole.dropped, part.dropped) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        whole.dropped_abs += part.dropped_abs;
+    }
+    if whole.agg.count() == 0 || whole.dropped_abs >= EXACT {
+        return None;
+    }
+    Some(Problems::new(name).finish(finish(whole.agg, whole.dropped)))
+}
+
+/// Where the one pass starts counting time buckets: the start of the first duration point with
+/// a time. `None` when a line before it is one the parts would not take either.
+fn origin(head: &[u8]) -> Option<f64> {
+    let used = Used::new(true);
+    let mut rest = head;
+    while let Some(nl) = memchr::memchr(b'\n', rest) {
+        let text = trim(&rest[..nl]);
+        rest = &rest[nl + 1..];
+        if text.is_empty() {
+            continue;
+        }
+        match parse(text, true, &used) {
+            Parsed::Unread => continue,
+            Parsed::Invalid(_) => return None,
+            Parsed::Line(Line { kind, metric, data }) => {
+                if kind != "Point" || metric != "http_req_duration" {
+                    continue;
+                }
+                let data = data?;
+                let value = data.value.filter(|v| v.is_finite() && *v >= 0.0)?;
+                if let Some(t) = data.time.as_deref() {
+                    return Some(time_ms(t)? - value);
+                }
+            }
+        }
+    }
+    None
+}
+
+struct Part {
+    agg: Aggregator,
+    dropped: Option<f64>,
+    /// Sum of the dropped counts' magnitudes: below `EXACT`, every order of summing agrees.
+    dropped_abs: f64,
+}
+
+/// Aggregates the lines in `from..to` (whole lines); `None` when a line needs the one-pass
+/// reader or another part gave up.
+fn read_part(file: &File, from: u64, to: u64, origin: f64, stop: &AtomicBool) -> Option<Part> {
+    let mut part = Part {
+        agg: Aggregator::new(Limits::default(), Resolution::Micros),
+        dropped: None,
+        dropped_abs: 0.0,
+    };
+    part.agg.set_origin(origin);
+    let used = Used::new(true);
+    let mut buf = vec![0u8; BUFFER];
+    let mut filled = 0;
+    let mut pos = from;
+    while pos < to {
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        let want = (BUFFER - filled).min((to - pos) as usize);
+        let n = read_full_at(file, &mut buf[filled..filled + want], pos)?;
+        if n < want {
+            return None; // the file shrank while being read
+        }
+        pos += n as u64;
+        filled += n;
+        let mut taken = 0;
+        while let Some(nl) = memchr::memchr(b'\n', &buf[taken..filled]) {
+            let text = trim(&buf[taken..taken + nl]);
+            taken += nl + 1;
+            if text.is_empty() {
+                continue;
+            }
+            match parse(text, true, &used) {
+                Parsed::Unread => {}
+                Parsed::Invalid(_) => return None,
+                Parsed::Line(l) => match apply(l, &mut part.agg) {
+                    Ok(None) => {}
+                    Ok(Some(v)) if v.fract() == 0.0 => {
+                        *part.dropped.get_or_insert(0.0) += v;
+                        part.dropped_abs += v.abs();
+                        if part.dropped_abs >= EXACT {
+                            return None;
+                        }
+                    }
+                    // Fractional counts: a float sum that depends on the order.
+                    Ok(Some(_)) | Err(_) => return None,
+                },
+            }
+        }
+        // A line longer than the buffer, or an unfinished last line (the one pass notes it).
+        if taken == 0 && filled == BUFFER || pos == to && taken < filled {
+            return None;
+        }
+        buf.copy_within(taken..filled, 0);
+        filled -= taken;
+    }
+    Some(part)
+}

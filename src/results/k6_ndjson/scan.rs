@@ -1,0 +1,519 @@
+//! A hand-written reader for the shape k6 writes every line in: no spaces, no escapes, known keys.
+//! It takes only lines serde_json would read the same way; anything else is `None`, for serde.
+
+use std::borrow::Cow;
+
+use super::{Data, Line, Tags};
+
+/// Parts of the used metrics' names: a line without any of them names none of the metrics.
+const USED: [&[u8]; 3] = [
+    b"http_req_duration",
+    b"http_req_failed",
+    b"dropped_iterations",
+];
+
+/// A first look at a line, in one pass over its bytes that the compiler vectorises.
+pub(super) struct Survey {
+    /// No escapes and no control characters: strings end at the next quote. Only looked for
+    /// when `may_name_used` (false otherwise).
+    pub plain: bool,
+    /// A used metric's name may appear somewhere; when false, none does.
+    pub may_name_used: bool,
+}
+
+pub(super) fn survey(b: &[u8]) -> Survey {
+    // k6 starts each line with the metric's name: checked apart, since the unused http_reqs and
+    // http_req_waiting share their start with the used ones.
+    let (name, rest) = match b.strip_prefix(br#"{"metric":""#) {
+        Some(after) => match after.iter().position(|&c| c == b'"') {
+            Some(end) => (&after[..end], &after[end..]),
+            None => (&b[..0], b),
+        },
+        None => (&b[..0], b),
+    };
+    let named = USED.iter().any(|n| name.windows(n.len()).any(|w| w == *n));
+    // Each look is a pass over the line: a used metric's line needs only the escape check, an
+    // unused one only the name hint, unless the hint is found and the scanner must read it.
+    let hint = named || has_hint(rest);
+    Survey {
+        plain: hint && !has_odd(name) && !has_odd(rest),
+        may_name_used: hint,
+    }
+}
+
+/// Whether `b` has an escape or control character.
+fn has_odd(b: &[u8]) -> bool {
+    // No early exit: many bytes per step.
+    b.iter()
+        .fold(0u8, |m, &c| m | u8::from(c < 0x20) | u8::from(c == b'\\'))
+        != 0
+}
+
+/// Whether `b` has `_req` or `d_it`: every used metric's name has one of them, so text without
+/// both names none of them.
+fn has_hint(b: &[u8]) -> bool {
+    let n = b.len().saturating_sub(3);
+    let mut hint = 0u8;
+    // Four shifted views, walked together without early exit: many bytes per step.
+    for (((&a, &c), &d), &e) in b[..n]
+        .iter()
+        .zip(&b[1.min(b.len())..])
+        .zip(&b[2.min(b.len())..])
+        .zip(&b[3.min(b.len())..])
+    {
+        hint |=
+            u8::from(a == b'_') & u8::from(c == b'r') & u8::from(d == b'e') & u8::from(e == b'q');
+        hint |=
+            u8::from(a == b'd') & u8::from(c == b'_') & u8::from(d == b'i') & u8::from(e == b't');
+    }
+    hint != 0
+}
+
+/// The line as serde would deserialize it, or `None` when unsure (the caller then asks serde).
+#[cfg(test)]
+pub(super) fn line(b: &[u8]) -> Option<Line<'_>> {
+    if has_odd(b) {
+        return None;
+    }
+    plain_line(b)
+}
+
+/// `line` for a line `survey` found plain.
+pub(super) fn plain_line(b: &[u8]) -> Option<Line<'_>> {
+    let text = std::str::from_utf8(b).ok()?;
+    let mut s = Cursor { text, b, i: 0 };
+    s.eat(b'{')?;
+    let (mut kind, mut metric, mut data) = (None, None, None);
+    loop {
+        match s.key()? {
+            b"metric" if metric.is_none() => metric = Some(s.string()?),
+            b"type" if kind.is_none() => kind = Some(s.string()?),
+            b"data" if data.is_none() => data = Some(s.data()?),
+            _ => return None,
+        }
+        if !s.next_member()? {
+            break;
+        }
+    }
+    (s.i == b.len()).then_some(())?;
+    Some(Line {
+        kind: Cow::Borrowed(kind?),
+        metric: Cow::Borrowed(metric?),
+        data,
+    })
+}
+
+/// The first quote at or after `i`, eight bytes per step: strings are short, too short for a
+/// call to memchr to pay, and a byte loop mispredicts its exit on every string.
+#[inline]
+fn find_quote(b: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..i + 8).and_then(|c| c.first_chunk::<8>()) {
+        // Quote bytes become zero; the lowest flagged byte is the first zero byte (a borrow can
+        // only flag bytes above a true zero).
+        let w = u64::from_le_bytes(*chunk) ^ (ONES * u64::from(b'"'));
+        let zero = w.wrapping_sub(ONES) & !w & HIGHS;
+        if zero != 0 {
+            return Some(i + (zero.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b.get(i..)?.iter().position(|&c| c == b'"').map(|p| i + p)
+}
+
+struct Cursor<'a> {
+    /// The line, checked UTF-8 without escapes or control characters.
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+    }
+
+    /// After a member: true for `,` (another follows), false for `}`.
+    #[inline]
+    fn next_member(&mut self) -> Option<bool> {
+        let c = *self.b.get(self.i)?;
+        self.i += 1;
+        match c {
+            b',' => Some(true),
+            b'}' => Some(false),
+            _ => None,
+        }
+    }
+
+    /// A key and its colon.
+    #[inline]
+    fn key(&mut self) -> Option<&'a [u8]> {
+        let k = self.raw_string()?;
+        self.eat(b':')?;
+        Some(k)
+    }
+
+    /// The bytes between quotes of a string (`line` ruled out escapes).
+    #[inline]
+    fn raw_string(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let end = find_quote(self.b, start)?;
+        self.i = end + 1;
+        Some(&self.b[start..end])
+    }
+
+    /// A string kept: quotes are ASCII, so its ends are character boundaries.
+    #[inline]
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let end = find_quote(self.b, start)?;
+        self.i = end + 1;
+        self.text.get(start..end)
+    }
+
+    #[inline]
+    fn skipped_string(&mut self) -> Option<()> {
+        self.raw_string().map(|_| ())
+    }
+
+    fn data(&mut self) -> Option<Data<'a>> {
+        self.eat(b'{')?;
+        let mut d = Data {
+            time: None,
+            value: None,
+            tags: None,
+        };
+        if self.eat(b'}').is_some() {
+            return Some(d);
+        }
+        loop {
+            match self.key()? {
+                b"time" if d.time.is_none() => d.time = Some(Cow::Borrowed(self.string()?)),
+                b"value" if d.value.is_none() => d.value = Some(self.number()?),
+                b"tags" if d.tags.is_none() => d.tags = Some(self.tags()?),
+                _ => return None,
+            }
+            if !self.next_member()? {
+                return Some(d);
+            }
+        }
+    }
+
+    fn tags(&mut self) -> Option<Tags<'a>> {
+        self.eat(b'{')?;
+        let mut t = Tags::default();
+        if self.eat(b'}').is_some() {
+            return Some(t);
+        }
+        loop {
+            let slot = match self.key()? {
+                b"name" => &mut t.name,
+                b"url" => &mut t.url,
+                b"method" => &mut t.method,
+                b"status" => &mut t.status,
+                b"expected_response" => &mut t.expected_response,
+                // Other tags (group, scenario, proto, custom ones) are strings the reader skips.
+                _ => {
+                    self.skipped_string()?;
+                    if !self.next_member()? {
+                        return Some(t);
+                    }
+                    continue;
+                }
+            };
+            // serde refuses a field named twice.
+            if slot.is_some() {
+                return None;
+            }
+            *slot = Some(Cow::Borrowed(self.string()?));
+            if !self.next_member()? {
+                return Some(t);
+            }
+        }
+    }
+
+    /// A JSON number, checked against JSON's grammar. Both serde (with `float_roundtrip`) and
+    /// Rust round decimals correctly, so they agree; `-0` and out-of-range values are left to it.
+    fn number(&mut self) -> Option<f64> {
+        let b = self.b;
+        let start = self.i;
+        let mut i = start;
+        let neg = b.get(i) == Some(&b'-');
+        i += usize::from(neg);
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while b.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - from
+        };
+        let int_start = i;
+        let n = digits(&mut i);
+        if n == 0 || (n > 1 && b[int_start] == b'0') {
+            return None;
+        }
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            (digits(&mut i) > 0).then_some(())?;
+        }
+        if matches!(b.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(b.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            (digits(&mut i) > 0).then_some(())?;
+        }
+        // ASCII digits and signs only: always UTF-8.
+        let text = std::str::from_utf8(&b[start..i]).ok()?;
+        let v: f64 = text.parse().ok()?;
+        if !v.is_finite() || (v == 0.0 && neg) {
+            return None;
+        }
+        self.i = i;
+        Some(v)
+    }
+}
+
+/// Milliseconds since the epoch of an RFC 3339 time as Go writes it
+/// (`2024-05-01T12:00:00.123456789+02:00` or `...Z`), truncated to the microsecond as chrono's
+/// `timestamp_micros` is; `None` for any other spelling (chrono then decides).
+pub(super) fn time_ms(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let d = b.get(from..from + len)?;
+        d.iter().try_fold(0i64, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+        })
+    };
+    let sep = |at: usize, c: u8| (b.get(at) == Some(&c)).then_some(());
+    let year = num(0, 4)?;
+    sep(4, b'-')?;
+    let month = num(5, 2)?;
+    sep(7, b'-')?;
+    let day = num(8, 2)?;
+    sep(10, b'T')?;
+    let hour = num(11, 2)?;
+    sep(13, b':')?;
+    let minute = num(14, 2)?;
+    sep(16, b':')?;
+    let second = num(17, 2)?;
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let mut i = 19;
+    let mut nanos = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let from = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        let n = i - from;
+        if n == 0 || n > 9 {
+            return None;
+        }
+        nanos = num(from, n)? * 10i64.pow(9 - n as u32);
+    }
+    let offset_s = match b.get(i)? {
+        b'Z' => {
+            i += 1;
+            0
+        }
+        &c @ (b'+' | b'-') => {
+            let h = num(i + 1, 2)?;
+            sep(i + 3, b':')?;
+            let m = num(i + 4, 2)?;
+            if h > 23 || m > 59 {
+                return None;
+            }
+            i += 6;
+            let o = h * 3600 + m * 60;
+            if c == b'-' { -o } else { o }
+        }
+        _ => return None,
+    };
+    (i == b.len()).then_some(())?;
+    let secs =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
+    let micros = secs * 1_000_000 + nanos / 1000;
+    Some(micros as f64 / 1000.0)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil-from-days, inverted).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chrono_ms(s: &str) -> Option<f64> {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.timestamp_micros() as f64 / 1000.0)
+    }
+
+    #[test]
+    fn times_read_as_chrono_reads_them() {
+        for s in [
+            "2024-05-01T12:00:00.100Z",
+            "2024-05-01T12:00:00Z",
+            "2024-02-29T23:59:59.999999999+02:00",
+            "1969-12-31T23:59:59.0000005Z",
+            "1900-03-01T00:00:00-05:30",
+            "2000-01-01T00:00:00.123456789-23:59",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.9Z",
+        ] {
+            assert_eq!(time_ms(s), chrono_ms(s), "{s}");
+            assert!(time_ms(s).is_some(), "{s}");
+        }
+        // Spellings left to chrono: whatever it says stands.
+        for s in [
+            "2023-02-29T00:00:00Z",
+            "2024-05-01t12:00:00Z",
+            "2024-05-01T12:00:60Z",
+            "2024-05-01T12:00:00.Z",
+            "2024-05-01T12:00:00.1234567891Z",
+            "2024-05-01 12:00:00Z",
+            "2024-05-01T12:00:00",
+            "2024-05-01T12:00:00+0200",
+        ] {
+            assert_eq!(time_ms(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn survey_finds_escapes_and_used_names_anywhere() {
+        let s = survey(br#"{"metric":"http_reqs","type":"Point","data":{"tags":{"url":"/a"}}}"#);
+        assert!(!s.may_name_used);
+        for named in [
+            &br#"{"metric":"http_req_duration","type":"Point"}"#[..],
+            br#"{"metric":"my_dropped_iterations_x","type":"Point"}"#,
+            br#"{"metric":"http_reqs","data":{"tags":{"url":"/http_req_failed"}}}"#,
+            br#"{"type":"Point","metric":"dropped_iterations"}"#,
+            b"d_it",
+        ] {
+            assert!(
+                survey(named).may_name_used,
+                "{}",
+                String::from_utf8_lossy(named)
+            );
+        }
+        let used = br#"{"metric":"http_req_failed","type":"Point","data":{}}"#;
+        assert!(survey(used).plain);
+        for at in [3, 12, 20, used.len() - 2] {
+            for odd in [b'\\', b'\t', 0x01] {
+                let mut b = used.to_vec();
+                b[at] = odd;
+                assert!(!survey(&b).plain, "{}", String::from_utf8_lossy(&b));
+            }
+        }
+    }
+
+    #[test]
+    fn quotes_are_found_wherever_they_are() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut b = vec![b'a'; len];
+                b.extend_from_slice(b"\"\"xx");
+                let b = &b[len - at..];
+                for from in 0..=at {
+                    assert_eq!(
+                        find_quote(b, from),
+                        Some(at),
+                        "len {len} at {at} from {from}"
+                    );
+                }
+            }
+        }
+        assert_eq!(find_quote(b"abcdefghijkl", 0), None);
+        assert_eq!(
+            find_quote(b"\xa2\xa2\"\xff\x80\x00\x21\x22\x23", 3),
+            Some(7)
+        );
+        assert_eq!(find_quote(b"ab", 5), None);
+    }
+
+    #[test]
+    fn numbers_follow_json_grammar() {
+        let n = |t: &str| {
+            Cursor {
+                text: t,
+                b: t.as_bytes(),
+                i: 0,
+            }
+            .number()
+        };
+        assert_eq!(n("12.5"), Some(12.5));
+        assert_eq!(n("1e3"), Some(1000.0));
+        assert_eq!(n("0.1"), Some(0.1));
+        for bad in ["01", "1.", ".5", "-", "+1", "1e", "-0", "1e400", "NaN"] {
+            assert_eq!(n(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn lines_k6_writes_are_taken_others_left() {
+        let k6 = br#"{"metric":"http_req_duration","type":"Point","data":{"time":"2024-05-01T12:00:00.1+02:00","value":1.5,"tags":{"group":"","method":"GET","name":"h\u00e9","status":"200"}}}"#;
+        assert!(line(k6).is_none(), "an escape goes to serde");
+        let utf8 = "{\"metric\":\"m\",\"type\":\"Point\",\"data\":{\"tags\":{\"name\":\"hé\"}}}";
+        assert_eq!(
+            line(utf8.as_bytes())
+                .unwrap()
+                .data
+                .unwrap()
+                .tags
+                .unwrap()
+                .name
+                .as_deref(),
+            Some("hé")
+        );
+        let mut bad = utf8.as_bytes().to_vec();
+        let at = bad.len() - 6;
+        bad[at] = 0xff;
+        assert!(line(&bad).is_none(), "invalid UTF-8 goes to serde");
+        let k6 = br#"{"metric":"http_req_duration","type":"Point","data":{"time":"2024-05-01T12:00:00.1+02:00","value":1.5,"tags":{"group":"","method":"GET","name":"home","status":"200"}}}"#;
+        let l = line(k6).unwrap();
+        assert_eq!(l.metric, "http_req_duration");
+        let d = l.data.unwrap();
+        assert_eq!(d.value, Some(1.5));
+        assert_eq!(d.tags.unwrap().name.as_deref(), Some("home"));
+        for odd in [
+            &br#"{"metric":"a","type":"Point","data":{},"x":1}"#[..],
+            br#"{"metric":"a","type":"Point","metric":"b"}"#,
+            br#"{"metric":"a", "type":"Point"}"#,
+            br#"{"metric":"a","type":"Point"}x"#,
+            br#"{"metric":"a","type":"Point","data":{"value":null}}"#,
+            br#"{"metric":"a","type":"Point","data":{"tags":{"name":"a","name":"b"}}}"#,
+        ] {
+            assert!(line(odd).is_none(), "{}", String::from_utf8_lossy(odd));
+        }
+    }
+}
