@@ -270,6 +270,33 @@ fn many_files_at_once_each_processed_exactly_once() {
     }
 }
 
+/// notify reports a new folder before it watches it: a file renamed into the folder at once
+/// raises no event. Each folder is filled the moment it exists, and is the last event for a
+/// while, so nothing later covers for a missed file.
+#[test]
+fn files_renamed_into_a_brand_new_folder_are_not_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &[]);
+    let staging = dir.path().join("staging");
+    std::fs::create_dir_all(&staging).unwrap();
+    let n = 50;
+    for i in 0..n {
+        let staged = staging.join(format!("svc-{i}.yaml"));
+        std::fs::write(&staged, profile_yaml(&format!("svc-{i}"))).unwrap();
+        let folder = d.inbox().join(format!("svc-{i}"));
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::rename(&staged, folder.join("profile.yaml")).unwrap();
+        let plan = dir.path().join(format!("outbox/svc-{i}/plan.json"));
+        assert!(
+            wait_until(WAIT, || plan.exists()),
+            "svc-{i}/profile.yaml was never handled"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(d.stop(), Some(0));
+    assert_eq!(evidence(dir.path()).len(), n, "one record per profile");
+}
+
 #[test]
 fn kill_9_mid_burst_then_restart_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();

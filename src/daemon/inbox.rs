@@ -104,6 +104,24 @@ pub fn scan(inbox: &Path) -> Vec<Candidate> {
     out
 }
 
+/// The candidate files in `dir`, a real folder (not a symlink) inside the inbox, and below it.
+pub fn scan_under(inbox: &Path, dir: &Path) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let Ok(rel) = dir.strip_prefix(inbox) else {
+        return out;
+    };
+    let is_real_folder = std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir());
+    let depth = rel.components().count();
+    let hidden = rel
+        .components()
+        .any(|c| is_temporary_name(&c.as_os_str().to_string_lossy()));
+    if is_real_folder && (1..=MAX_DEPTH).contains(&depth) && !hidden {
+        walk(inbox, dir, depth, &mut out);
+    }
+    out.sort_by(|a, b| a.rel.cmp(&b.rel));
+    out
+}
+
 fn walk(inbox: &Path, dir: &Path, depth: usize, out: &mut Vec<Candidate>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -160,6 +178,25 @@ mod tests {
             classify(inbox, Path::new("/elsewhere/a.json")),
             Err(Skip::OutsideInbox)
         );
+    }
+
+    #[test]
+    fn listing_a_folder_skips_links_hidden_folders_and_the_outside() {
+        let root = tempfile::tempdir().unwrap();
+        let inbox = root.path().join("inbox");
+        std::fs::create_dir_all(inbox.join("svc/.staging")).unwrap();
+        std::fs::write(inbox.join("svc/run.json"), b"{}").unwrap();
+        std::fs::write(inbox.join("svc/.staging/run.json"), b"{}").unwrap();
+        std::fs::create_dir_all(root.path().join("elsewhere")).unwrap();
+        std::fs::write(root.path().join("elsewhere/x.json"), b"{}").unwrap();
+        std::os::unix::fs::symlink(root.path().join("elsewhere"), inbox.join("link")).unwrap();
+        let rels = |dir: &Path| -> Vec<PathBuf> {
+            scan_under(&inbox, dir).into_iter().map(|c| c.rel).collect()
+        };
+        assert_eq!(rels(&inbox.join("svc")), [PathBuf::from("svc/run.json")]);
+        assert!(rels(&inbox.join("svc/.staging")).is_empty());
+        assert!(rels(&inbox.join("link")).is_empty());
+        assert!(rels(&root.path().join("elsewhere")).is_empty());
     }
 
     #[test]

@@ -2,96 +2,30 @@
 //! for files to settle, hands them to the engine in batches and commits each batch durably.
 
 pub mod engine;
+mod events;
 pub mod inbox;
 mod instance;
+mod queue;
 mod reports;
 pub mod settings;
 pub mod state;
 pub mod status;
 mod systemd;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::{RecursiveMode, Watcher};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
 use engine::{Engine, Handled};
+use events::{follow_new_folders, on_event};
 use inbox::Candidate;
+use queue::{Pending, Queue};
 pub use settings::Settings;
-
-/// Locust rewrites its CSVs every second while a run is going; treat them as settled only after
-/// this long without a change, whatever closes or renames are seen.
-const LIVE_CSV_SETTLE: Duration = Duration::from_secs(3);
-
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    due: Instant,
-    /// Seen closed after writing or renamed into place: try at once, but do not reject on a
-    /// parse failure until the file has settled.
-    early: bool,
-}
-
-/// Files waiting to be processed, keyed by their path relative to the inbox.
-#[derive(Default)]
-struct Queue {
-    items: HashMap<PathBuf, (Candidate, Pending)>,
-}
-
-impl Queue {
-    fn schedule(&mut self, c: Candidate, due: Instant, early: bool) {
-        let key = c.rel.clone();
-        match self.items.get_mut(&key) {
-            // A later plain write pushes the deadline out; an early signal pulls it in.
-            Some((_, p)) => {
-                if early {
-                    p.due = p.due.min(due);
-                    p.early = true;
-                } else {
-                    p.due = p.due.max(due);
-                    p.early = false;
-                }
-            }
-            None => {
-                self.items.insert(key, (c, Pending { due, early }));
-            }
-        }
-    }
-
-    fn next_due(&self) -> Option<Instant> {
-        self.items.values().map(|(_, p)| p.due).min()
-    }
-
-    fn take_due(&mut self, now: Instant) -> Vec<(Candidate, Pending)> {
-        let keys: Vec<PathBuf> = self
-            .items
-            .iter()
-            .filter(|(_, (_, p))| p.due <= now)
-            .map(|(k, _)| k.clone())
-            .collect();
-        let mut out: Vec<(Candidate, Pending)> =
-            keys.iter().filter_map(|k| self.items.remove(k)).collect();
-        // Profiles in the inbox root first, then by path, so a service's profile usually
-        // arrives before its results in the same batch.
-        out.sort_by(|a, b| {
-            (a.0.folder_service.is_some(), &a.0.rel).cmp(&(b.0.folder_service.is_some(), &b.0.rel))
-        });
-        out
-    }
-}
-
-fn is_live_csv(rel: &Path) -> bool {
-    let name = rel
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    name.ends_with("_stats.csv") || name.ends_with("_stats_history.csv")
-}
 
 /// Runs the daemon until SIGTERM/SIGINT, or once over the inbox with `once`. Returns the exit code.
 pub fn run(s: Settings, once: bool) -> i32 {
@@ -402,6 +336,8 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
+        let events_watcher = poll.is_none().then_some(watcher.as_mut());
+        follow_new_folders(events_watcher, &inbox, &mut queue, settle);
         if rescan {
             tracing::info!("rescanning the inbox");
             scan_into(&mut engine, &mut queue, Instant::now());
@@ -427,70 +363,4 @@ fn watch_error(e: &notify::Error) -> String {
         }
         _ => format!("cannot watch the inbox: {e}"),
     }
-}
-
-/// Turns one watcher event into queue entries. Returns true when a full rescan is needed
-/// (the kernel dropped events, or the watcher says so).
-fn on_event(
-    ev: notify::Result<notify::Event>,
-    inbox: &Path,
-    queue: &mut Queue,
-    settle: Duration,
-) -> bool {
-    let ev = match ev {
-        Ok(ev) => ev,
-        Err(e) => {
-            tracing::warn!(error = %e, "watcher error; rescanning");
-            return true;
-        }
-    };
-    tracing::debug!(kind = ?ev.kind, paths = ?ev.paths, "event");
-    // Checked per event and before the paths: an overflow event carries no paths at all.
-    if ev.need_rescan() {
-        return true;
-    }
-    let now = Instant::now();
-    let early = matches!(
-        ev.kind,
-        EventKind::Access(AccessKind::Close(AccessMode::Write))
-            | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
-            | EventKind::Remove(_)
-            | EventKind::Modify(ModifyKind::Name(RenameMode::From))
-    );
-    if matches!(
-        ev.kind,
-        EventKind::Access(
-            AccessKind::Open(_) | AccessKind::Read | AccessKind::Close(AccessMode::Read)
-        )
-    ) {
-        return false;
-    }
-    // For a rename within the inbox both paths matter: one disappears, one appears.
-    for path in &ev.paths {
-        if path.is_dir() {
-            // A folder created or moved in: its files are complete if it was moved, so look now.
-            for c in inbox::scan(inbox)
-                .into_iter()
-                .filter(|c| inbox.join(&c.rel).starts_with(path))
-            {
-                queue.schedule(c, now + settle, false);
-            }
-            continue;
-        }
-        let Ok(c) = inbox::classify(inbox, path) else {
-            continue;
-        };
-        let live = is_live_csv(&c.rel);
-        if early && !live {
-            queue.schedule(c, now, true);
-        } else {
-            let wait = if live {
-                settle.max(LIVE_CSV_SETTLE)
-            } else {
-                settle
-            };
-            queue.schedule(c, now + wait, false);
-        }
-    }
-    false
 }

@@ -29,10 +29,12 @@ impl Daemon {
             .args(extra)
             .current_dir(root)
             .stdout(Stdio::null())
-            // Not piped: nothing reads the pipe, and a full one would block the daemon's logging.
-            .stderr(Stdio::null());
+            // A file, not a pipe: nothing reads a pipe while the test runs, and a full one would
+            // block the daemon's logging. The file is printed if the test fails.
+            .stderr(log_file(root));
         // Only a test that asks for systemd's socket gets one.
         cmd.env_remove("NOTIFY_SOCKET");
+        cmd.env("PERFASSIST_LOG", "perfassist=debug");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -90,7 +92,47 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            print_daemon_log(&self.root);
+        } else {
+            let _ = std::fs::remove_file(log_path(&self.root));
+        }
     }
+}
+
+/// Beside the test's folder, not in it: tests check what the daemon leaves there.
+fn log_path(root: &Path) -> PathBuf {
+    let mut name = root.as_os_str().to_owned();
+    name.push(".daemon.log");
+    PathBuf::from(name)
+}
+
+/// Where a test daemon's stderr goes, appended to across a restart within one test.
+fn log_file(root: &Path) -> Stdio {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path(root))
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null())
+}
+
+/// The last part of a failed test's daemon log, so a failure in CI can be understood afterwards.
+pub fn print_daemon_log(root: &Path) {
+    let Ok(log) = std::fs::read_to_string(log_path(root)) else {
+        return;
+    };
+    let lines: Vec<&str> = log.lines().collect();
+    let from = lines.len().saturating_sub(200);
+    eprintln!(
+        "---- daemon log ({} lines, last {} shown) ----",
+        lines.len(),
+        lines.len() - from
+    );
+    for l in &lines[from..] {
+        eprintln!("{l}");
+    }
+    eprintln!("---- end of daemon log ----");
 }
 
 pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {

@@ -1,0 +1,205 @@
+//! Watcher events turned into queue entries: which events mean "look now", which mean "wait for
+//! the file to settle", and how a folder that appears in the inbox is followed without a gap.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
+use notify::{RecursiveMode, Watcher};
+use tokio::time::Instant;
+
+use super::inbox;
+use super::queue::Queue;
+
+/// Locust rewrites its CSVs every second while a run is going; treat them as settled only after
+/// this long without a change, whatever closes or renames are seen.
+const LIVE_CSV_SETTLE: Duration = Duration::from_secs(3);
+
+fn is_live_csv(rel: &Path) -> bool {
+    let name = rel
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    name.ends_with("_stats.csv") || name.ends_with("_stats_history.csv")
+}
+
+/// Turns one watcher event into queue entries. Returns true when a full rescan is needed
+/// (the kernel dropped events, or the watcher says so).
+pub fn on_event(
+    ev: notify::Result<notify::Event>,
+    inbox: &Path,
+    queue: &mut Queue,
+    settle: Duration,
+) -> bool {
+    let ev = match ev {
+        Ok(ev) => ev,
+        Err(e) => {
+            tracing::warn!(error = %e, "watcher error; rescanning");
+            return true;
+        }
+    };
+    tracing::debug!(kind = ?ev.kind, paths = ?ev.paths, "event");
+    // Checked per event and before the paths: an overflow event carries no paths at all.
+    if ev.need_rescan() {
+        return true;
+    }
+    if matches!(
+        ev.kind,
+        EventKind::Access(
+            AccessKind::Open(_) | AccessKind::Read | AccessKind::Close(AccessMode::Read)
+        )
+    ) {
+        return false;
+    }
+    let now = Instant::now();
+    let early = matches!(
+        ev.kind,
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+            | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+            | EventKind::Remove(_)
+            | EventKind::Modify(ModifyKind::Name(RenameMode::From))
+    );
+    let appeared = matches!(
+        ev.kind,
+        EventKind::Create(_)
+            | EventKind::Modify(ModifyKind::Name(
+                RenameMode::To | RenameMode::Both | RenameMode::Any
+            ))
+    );
+    // For a rename within the inbox both paths matter: one disappears, one appears.
+    for path in &ev.paths {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+            if appeared {
+                queue.new_folders.push(path.clone());
+            }
+            continue;
+        }
+        let Ok(c) = inbox::classify(inbox, path) else {
+            continue;
+        };
+        let live = is_live_csv(&c.rel);
+        if early && !live {
+            queue.schedule(c, now, true);
+        } else {
+            let wait = if live {
+                settle.max(LIVE_CSV_SETTLE)
+            } else {
+                settle
+            };
+            queue.schedule(c, now + wait, false);
+        }
+    }
+    false
+}
+
+/// Looks into the folders that appeared since the last call. notify reports a new folder before
+/// it watches it, so a file renamed into the folder in between raises no event: the folder is
+/// watched here first (the call returns once the watch is in place), then listed, so every file
+/// is seen either by the listing or by an event. `watcher` is None in poll mode, where each poll
+/// walks the whole tree anyway.
+pub fn follow_new_folders(
+    watcher: Option<&mut (dyn Watcher + '_)>,
+    inbox: &Path,
+    queue: &mut Queue,
+    settle: Duration,
+) {
+    if queue.new_folders.is_empty() {
+        return;
+    }
+    let mut folders: Vec<PathBuf> = std::mem::take(&mut queue.new_folders);
+    folders.sort();
+    folders.dedup();
+    // A folder inside another new folder is covered by that one's watch and listing.
+    let mut outer: Vec<PathBuf> = Vec::with_capacity(folders.len());
+    for f in folders {
+        if !outer.last().is_some_and(|o| f.starts_with(o)) {
+            outer.push(f);
+        }
+    }
+    let mut watcher = watcher;
+    for dir in outer {
+        if let Some(w) = watcher.as_deref_mut()
+            && let Err(e) = w.watch(&dir, RecursiveMode::Recursive)
+        {
+            // Gone again, or the watch limit: the listing below still finds what is there, and a
+            // limit error also arrives as a watcher error, which triggers a rescan.
+            tracing::debug!(folder = %dir.display(), error = %e, "cannot watch a new folder");
+        }
+        let now = Instant::now();
+        // A listed file may still be written to: it waits for the settle window like a plain
+        // write does.
+        for c in inbox::scan_under(inbox, &dir) {
+            queue.schedule_listed(c, now + settle);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stands for notify at its worst: a file lands in the new folder while the watch is being
+    /// added, so no event will ever tell of it.
+    struct LateWatch {
+        arrives: Option<(PathBuf, PathBuf)>,
+    }
+
+    impl Watcher for LateWatch {
+        fn new<F: notify::EventHandler>(_: F, _: notify::Config) -> notify::Result<Self> {
+            Ok(LateWatch { arrives: None })
+        }
+        fn watch(&mut self, _: &Path, _: RecursiveMode) -> notify::Result<()> {
+            if let Some((from, to)) = self.arrives.take() {
+                std::fs::rename(from, to).map_err(notify::Error::io)?;
+            }
+            Ok(())
+        }
+        fn unwatch(&mut self, _: &Path) -> notify::Result<()> {
+            Ok(())
+        }
+        fn kind() -> notify::WatcherKind {
+            notify::WatcherKind::NullWatcher
+        }
+    }
+
+    #[tokio::test]
+    async fn a_file_arriving_while_a_new_folder_is_watched_is_listed() {
+        let root = tempfile::tempdir().unwrap();
+        let inbox = root.path().join("inbox");
+        let folder = inbox.join("svc");
+        std::fs::create_dir_all(&folder).unwrap();
+        let staged = root.path().join("run.json");
+        std::fs::write(&staged, b"{}").unwrap();
+        let mut w = LateWatch {
+            arrives: Some((staged, folder.join("run.json"))),
+        };
+        let mut queue = Queue::default();
+        queue.new_folders.push(folder.clone());
+        queue.new_folders.push(folder.join("deeper"));
+        follow_new_folders(Some(&mut w), &inbox, &mut queue, Duration::from_millis(300));
+        let queued: Vec<&PathBuf> = queue.items.keys().collect();
+        assert_eq!(queued, [&PathBuf::from("svc/run.json")]);
+        assert!(queue.new_folders.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_event_already_queued_is_not_delayed_by_the_listing() {
+        let root = tempfile::tempdir().unwrap();
+        let inbox = root.path().join("inbox");
+        let folder = inbox.join("svc");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("run.json"), b"{}").unwrap();
+        let mut queue = Queue::default();
+        let renamed = notify::Event::new(EventKind::Modify(ModifyKind::Name(RenameMode::To)))
+            .add_path(folder.join("run.json"));
+        let created = notify::Event::new(EventKind::Create(notify::event::CreateKind::Folder))
+            .add_path(folder.clone());
+        let settle = Duration::from_millis(300);
+        assert!(!on_event(Ok(created), &inbox, &mut queue, settle));
+        assert!(!on_event(Ok(renamed), &inbox, &mut queue, settle));
+        follow_new_folders(None, &inbox, &mut queue, settle);
+        let (_, p) = &queue.items[&PathBuf::from("svc/run.json")];
+        assert!(p.early, "the rename said the file is complete");
+        assert!(p.due <= Instant::now());
+    }
+}
