@@ -95,6 +95,24 @@ fn to_ns(ms: f64) -> i128 {
     i128::from(rounded.clamp(-SUM_BOUND_NS, SUM_BOUND_NS) as i64)
 }
 
+/// One sample's latency in the two integer forms it is added in, converted once per sample
+/// rather than once for each group it joins (overall, endpoint, time bucket).
+#[derive(Clone, Copy)]
+struct Measured {
+    ns: i128,
+    units: u64,
+}
+
+impl Measured {
+    #[inline]
+    fn of(ms: f64, per_ms: f64) -> Self {
+        Measured {
+            ns: to_ns(ms),
+            units: to_units(ms, per_ms),
+        }
+    }
+}
+
 fn mean_ms(sum_ns: i128, count: u64) -> f64 {
     sum_ns as f64 / 1e6 / count as f64
 }
@@ -143,17 +161,19 @@ impl Acc {
         }
     }
 
-    fn add(&mut self, s: &Sample, max_codes: usize) {
+    #[inline]
+    fn add(&mut self, s: &Sample, m: Measured, max_codes: usize) {
         self.count += 1;
         match s.success {
             Some(false) => self.errors += 1,
             Some(true) => {}
             None => self.unknown_outcome += 1,
         }
-        self.sum_ns = self.sum_ns.saturating_add(to_ns(s.elapsed_ms));
+        // Each term is within SUM_BOUND_NS, so 1e20 samples would be needed to overflow.
+        self.sum_ns = self.sum_ns.wrapping_add(m.ns);
         self.min_ms = self.min_ms.min(s.elapsed_ms);
         self.max_ms = self.max_ms.max(s.elapsed_ms);
-        self.hist.record(to_units(s.elapsed_ms, self.per_ms));
+        self.hist.record(m.units);
         if let Some(start) = s.start_ms {
             self.first_start = self.first_start.min(start);
             self.last_end = self.last_end.max(start + s.elapsed_ms);
@@ -359,14 +379,15 @@ impl Aggregator {
     /// `add` for a sample whose slot is known (its `name` and `method` are not looked at).
     pub fn add_at(&mut self, slot: Slot, s: &Sample) {
         let max_codes = self.limits.max_status_codes;
-        self.overall.add(s, max_codes);
+        let m = Measured::of(s.elapsed_ms, self.per_ms);
+        self.overall.add(s, m, max_codes);
         match slot {
-            Slot::Endpoint(i) => self.endpoints[i].2.add(s, max_codes),
+            Slot::Endpoint(i) => self.endpoints[i].2.add(s, m, max_codes),
             Slot::Dropped => self.dropped_endpoint_samples += 1,
             Slot::Unnamed => self.unnamed += 1,
         }
         if let Some(start) = s.start_ms {
-            self.add_to_bucket(start, s);
+            self.add_to_bucket(start, s, m);
         }
     }
 
@@ -390,7 +411,7 @@ impl Aggregator {
         }
     }
 
-    fn add_to_bucket(&mut self, start: f64, s: &Sample) {
+    fn add_to_bucket(&mut self, start: f64, s: &Sample, m: Measured) {
         let origin = *self.origin_ms.get_or_insert(start);
         let key = floor_i64((start - origin) / self.bucket_ms as f64);
         let mut new_key = false;
@@ -410,10 +431,10 @@ impl Aggregator {
             b.known += 1;
             b.errors += u64::from(!ok);
         }
-        b.sum_ns = b.sum_ns.saturating_add(to_ns(s.elapsed_ms));
+        b.sum_ns = b.sum_ns.wrapping_add(m.ns);
         b.min_ms = b.min_ms.min(s.elapsed_ms);
         b.max_ms = b.max_ms.max(s.elapsed_ms);
-        b.hist.record(to_units(s.elapsed_ms, self.per_ms));
+        b.hist.record(m.units);
         if let Some(u) = s.users {
             b.users_max = Some(b.users_max.map_or(u, |m: f64| m.max(u)));
         }
