@@ -74,6 +74,27 @@ fn rename_is_handled_at_once_without_waiting_to_settle() {
         .exists()));
 }
 
+/// CI jobs often publish a whole service folder (profile and results) with one rename.
+#[test]
+fn a_folder_moved_in_is_handled_at_once_without_waiting_to_settle() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &["--settle", "20s"]);
+    let staged = dir.path().join("staging/checkout-api");
+    std::fs::create_dir_all(staged.join("nightly")).unwrap();
+    std::fs::write(staged.join("profile.yaml"), profile_yaml("checkout-api")).unwrap();
+    std::fs::copy(
+        fixture("metrics-failing.json"),
+        staged.join("nightly/run.json"),
+    )
+    .unwrap();
+    std::fs::rename(&staged, d.inbox().join("checkout-api")).unwrap();
+    let run = d.outbox().join("checkout-api/runs/nightly_run.json");
+    assert!(wait_until(Duration::from_secs(5), || run.exists()));
+    assert!(d.outbox().join("checkout-api/plan.json").exists());
+    let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&run).unwrap()).unwrap();
+    assert_eq!(a["verdict"], "fail");
+}
+
 #[test]
 fn slow_chunked_write_is_judged_only_when_complete() {
     let dir = tempfile::tempdir().unwrap();

@@ -59,18 +59,18 @@ pub fn on_event(
             | EventKind::Remove(_)
             | EventKind::Modify(ModifyKind::Name(RenameMode::From))
     );
-    let appeared = matches!(
+    let moved_in = matches!(
         ev.kind,
-        EventKind::Create(_)
-            | EventKind::Modify(ModifyKind::Name(
-                RenameMode::To | RenameMode::Both | RenameMode::Any
-            ))
+        EventKind::Modify(ModifyKind::Name(
+            RenameMode::To | RenameMode::Both | RenameMode::Any
+        ))
     );
+    let appeared = moved_in || matches!(ev.kind, EventKind::Create(_));
     // For a rename within the inbox both paths matter: one disappears, one appears.
     for path in &ev.paths {
         if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
             if appeared {
-                queue.new_folders.push(path.clone());
+                queue.new_folders.push((path.clone(), moved_in));
             }
             continue;
         }
@@ -106,18 +106,23 @@ pub fn follow_new_folders(
     if queue.new_folders.is_empty() {
         return;
     }
-    let mut folders: Vec<PathBuf> = std::mem::take(&mut queue.new_folders);
+    let mut folders: Vec<(PathBuf, bool)> = std::mem::take(&mut queue.new_folders);
     folders.sort();
-    folders.dedup();
-    // A folder inside another new folder is covered by that one's watch and listing.
-    let mut outer: Vec<PathBuf> = Vec::with_capacity(folders.len());
-    for f in folders {
-        if !outer.last().is_some_and(|o| f.starts_with(o)) {
-            outer.push(f);
+    // A folder inside another new folder is covered by that one's watch and listing; a folder
+    // both created and moved in counts as created (it may still be being filled).
+    let mut outer: Vec<(PathBuf, bool)> = Vec::with_capacity(folders.len());
+    for (f, moved) in folders {
+        match outer.last_mut() {
+            Some((o, m)) if f.starts_with(&*o) => {
+                if f == *o {
+                    *m &= moved;
+                }
+            }
+            _ => outer.push((f, moved)),
         }
     }
     let mut watcher = watcher;
-    for dir in outer {
+    for (dir, moved) in outer {
         if let Some(w) = watcher.as_deref_mut()
             && let Err(e) = w.watch(&dir, RecursiveMode::Recursive)
         {
@@ -126,10 +131,15 @@ pub fn follow_new_folders(
             tracing::debug!(folder = %dir.display(), error = %e, "cannot watch a new folder");
         }
         let now = Instant::now();
-        // A listed file may still be written to: it waits for the settle window like a plain
-        // write does.
+        // A folder moved in was filled before the move: its files are taken at once (and, like
+        // a renamed file, retried after the settle window if one does not parse). In a folder
+        // created here a listed file may still be written to, so it waits for the settle window.
         for c in inbox::scan_under(inbox, &dir) {
-            queue.schedule_listed(c, now + settle);
+            if moved {
+                queue.schedule_listed(c, now, true);
+            } else {
+                queue.schedule_listed(c, now + settle, false);
+            }
         }
     }
 }
@@ -174,12 +184,47 @@ mod tests {
             arrives: Some((staged, folder.join("run.json"))),
         };
         let mut queue = Queue::default();
-        queue.new_folders.push(folder.clone());
-        queue.new_folders.push(folder.join("deeper"));
+        queue.new_folders.push((folder.clone(), false));
+        queue.new_folders.push((folder.join("deeper"), true));
         follow_new_folders(Some(&mut w), &inbox, &mut queue, Duration::from_millis(300));
         let queued: Vec<&PathBuf> = queue.items.keys().collect();
         assert_eq!(queued, [&PathBuf::from("svc/run.json")]);
         assert!(queue.new_folders.is_empty());
+    }
+
+    #[tokio::test]
+    async fn files_of_a_folder_moved_in_are_taken_at_once_of_a_created_one_after_settling() {
+        let root = tempfile::tempdir().unwrap();
+        let inbox = root.path().join("inbox");
+        for svc in ["moved", "created", "both"] {
+            std::fs::create_dir_all(inbox.join(svc)).unwrap();
+            std::fs::write(inbox.join(svc).join("run.json"), b"{}").unwrap();
+        }
+        let mut queue = Queue::default();
+        let settle = Duration::from_millis(300);
+        let event =
+            |kind: EventKind, svc: &str| Ok(notify::Event::new(kind).add_path(inbox.join(svc)));
+        let moved = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        let created = EventKind::Create(notify::event::CreateKind::Folder);
+        for (kind, svc) in [
+            (moved, "moved"),
+            (created, "created"),
+            (moved, "both"),
+            (created, "both"),
+        ] {
+            assert!(!on_event(event(kind, svc), &inbox, &mut queue, settle));
+        }
+        let before = Instant::now();
+        follow_new_folders(None, &inbox, &mut queue, settle);
+        let early = |svc: &str| queue.items[&PathBuf::from(svc).join("run.json")].1.early;
+        assert!(early("moved"));
+        assert!(!early("created"));
+        assert!(
+            !early("both"),
+            "a folder also seen created may still be filled"
+        );
+        let (_, p) = &queue.items[&PathBuf::from("created/run.json")];
+        assert!(p.due >= before + settle);
     }
 
     #[tokio::test]

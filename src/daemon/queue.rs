@@ -19,9 +19,10 @@ pub struct Pending {
 #[derive(Default)]
 pub struct Queue {
     pub items: HashMap<PathBuf, (Candidate, Pending)>,
-    /// Folders that appeared in the inbox since the last look: each must be watched, then
-    /// listed (see `events::follow_new_folders`).
-    pub new_folders: Vec<PathBuf>,
+    /// Folders that appeared in the inbox since the last look, and whether they were moved in
+    /// (complete) rather than created: each must be watched, then listed (see
+    /// `events::follow_new_folders`).
+    pub new_folders: Vec<(PathBuf, bool)>,
 }
 
 impl Queue {
@@ -46,9 +47,9 @@ impl Queue {
 
     /// Queues a file found by listing a folder, unless an event already queued it: the event
     /// knows better whether the file is complete.
-    pub fn schedule_listed(&mut self, c: Candidate, due: Instant) {
+    pub fn schedule_listed(&mut self, c: Candidate, due: Instant, early: bool) {
         if !self.items.contains_key(&c.rel) {
-            self.schedule(c, due, false);
+            self.schedule(c, due, early);
         }
     }
 
