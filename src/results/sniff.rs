@@ -68,7 +68,12 @@ pub fn jtl_header_delimiter(line: &[u8]) -> Option<u8> {
             .map(|c| c.trim().trim_matches('"'))
             .collect();
         let has = |n: &str| cells.contains(&n);
-        if has("elapsed") && (has("timeStamp") || has("label") || has("success")) {
+        // A header without `elapsed` is still recognised by JMeter's camel-case `timeStamp`,
+        // so the reader can say which column is missing instead of calling it headerless.
+        let others = ["label", "success", "responseCode", "threadName", "Latency"];
+        if (has("elapsed") && (has("timeStamp") || has("label") || has("success")))
+            || (has("timeStamp") && others.iter().any(|n| has(n)))
+        {
             return Some(d);
         }
     }
@@ -175,6 +180,8 @@ mod tests {
         assert_eq!(sniff("x.csv", jtl), Format::JtlCsv);
         let tsv = b"timeStamp\telapsed\tlabel\n";
         assert_eq!(sniff("x", tsv), Format::JtlCsv);
+        let no_elapsed = b"timeStamp,label,success\n1,a,true\n";
+        assert_eq!(sniff("x.csv", no_elapsed), Format::JtlCsv);
         let headerless = b"1732700000000,12,home,200,OK,Thread Group 1-1,text,true,1234,1,1,10\n";
         assert_eq!(sniff("x.csv", headerless), Format::JtlCsv);
         let xml = b"<?xml version=\"1.0\"?>\n<testResults version=\"1.2\">\n";

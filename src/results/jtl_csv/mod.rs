@@ -585,4 +585,11 @@ mod tests {
         let e = read_str("1700000000000,12,a,200,OK,t,text,true,99\n").unwrap_err();
         assert!(e.diagnostics[0].message.contains("12 (JMeter 2.13)"));
     }
+
+    #[test]
+    fn header_without_elapsed_names_the_missing_column() {
+        let e = read_str("timeStamp,label,success\n1700000000000,a,true\n").unwrap_err();
+        assert_eq!(e.diagnostics[0].field, "elapsed");
+        assert!(e.diagnostics[0].message.contains("no `elapsed` column"));
+    }
 }
