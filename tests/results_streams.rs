@@ -172,7 +172,17 @@ fn bad_jtl_cells_name_file_line_column_and_field() {
         err.contains("not a results format perfassist knows"),
         "{err}"
     );
-    assert!(err.contains("JMeter JTL"), "{err}");
+    // Every format that is read is named, so a user can tell what their file should have been.
+    for named in [
+        "JMeter JTL",
+        "k6",
+        "Locust",
+        "Gatling",
+        "Artillery",
+        "vegeta",
+    ] {
+        assert!(err.contains(named), "{named} missing from: {err}");
+    }
 }
 
 #[test]

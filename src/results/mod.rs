@@ -326,7 +326,9 @@ fn read_opened(
 }
 
 const KNOWN_FORMATS: &str = "expected a metrics summary (JSON or CSV with p95_ms, error_rate, ...), \
-     a JMeter JTL (CSV or XML), k6 --out json NDJSON, or Locust's --csv or --json output";
+     a JMeter JTL (CSV or XML), k6's --summary-export or handleSummary JSON or --out json NDJSON, \
+     Locust's --csv or --json output, Gatling's js/stats.json or js/global_stats.json, \
+     Artillery's --output JSON, or vegeta report -type=json";
 
 /// Summaries and JSON documents are read whole, up to this size.
 const WHOLE_FILE_LIMIT: u64 = 256 << 20;
