@@ -246,11 +246,56 @@ fn deleted_input_is_recorded_and_its_outputs_stay() {
         .outbox()
         .join("checkout-api/plan.json")
         .exists()));
+    drop_file(
+        &d.inbox().join("checkout-api"),
+        "run.json",
+        &std::fs::read(fixture("metrics-passing.json")).unwrap(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/runs/run.json")
+        .exists()));
+    let removed = || -> Vec<(String, String)> {
+        evidence(dir.path())
+            .iter()
+            .filter(|e| e["outcome"] == "input-removed")
+            .map(|e| {
+                let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+                (s(&e["inputs"][0]["path"]), s(&e["profile"]))
+            })
+            .collect()
+    };
+    // A rejected results file names its service's profile too, never itself.
+    drop_file(
+        &d.inbox().join("checkout-api"),
+        "bad.jtl",
+        &std::fs::read(fixture("results/jmeter/bad-elapsed.jtl")).unwrap(),
+    );
+    assert!(wait_until(WAIT, || evidence(dir.path()).iter().any(|e| e
+        ["outcome"]
+        == "input-rejected"
+        && e["profile"] == "inbox/checkout.yaml"
+        && e["inputs"][0]["path"] == "inbox/checkout-api/bad.jtl")));
+    // One after the other: a results file removed with its profile names no profile.
+    std::fs::remove_file(d.inbox().join("checkout-api/run.json")).unwrap();
+    assert!(wait_until(WAIT, || removed().len() == 1));
     std::fs::remove_file(d.inbox().join("checkout.yaml")).unwrap();
-    assert!(wait_until(WAIT, || evidence(dir.path())
-        .iter()
-        .any(|e| e["outcome"] == "input-removed")));
+    assert!(wait_until(WAIT, || removed().len() == 2));
+    let mut removed = removed();
+    removed.sort();
+    // A results file is never named as the profile; its service's profile is.
+    assert_eq!(
+        removed,
+        [
+            (
+                "inbox/checkout-api/run.json".into(),
+                "inbox/checkout.yaml".into()
+            ),
+            ("inbox/checkout.yaml".into(), "inbox/checkout.yaml".into()),
+        ]
+    );
     assert!(d.outbox().join("checkout-api/plan.json").exists());
+    assert!(d.outbox().join("checkout-api/runs/run.json").exists());
 }
 
 #[test]

@@ -218,6 +218,18 @@ impl Engine {
         format!("{}/{key}", self.s.inbox.display())
     }
 
+    /// The `profile` of a record about the input `key`: the input itself when it is a profile,
+    /// else its service's profile, else nothing (a results file is never named as a profile).
+    fn record_profile(&self, key: &str, is_profile: bool, service: Option<&str>) -> String {
+        if is_profile {
+            return self.input_name(key);
+        }
+        service
+            .and_then(|s| self.profiles.get(s))
+            .map(|lp| self.input_name(&lp.key))
+            .unwrap_or_default()
+    }
+
     /// Handles one candidate path. `allow_reject` is false on the first attempt after a close or
     /// rename, so a file that turns out incomplete is retried after the settle window instead.
     pub fn handle(&mut self, c: &Candidate, allow_reject: bool) -> Handled {
@@ -450,6 +462,8 @@ impl Engine {
         self.forget_run(key, &entry);
         self.dirty = true;
         let name = self.input_name(key);
+        let profile =
+            self.record_profile(key, entry.kind == Kind::Profile, entry.service.as_deref());
         if entry.kind == Kind::Profile
             && let Some(s) = &entry.service
             && self.profiles.get(s).is_some_and(|p| p.key == key)
@@ -457,6 +471,7 @@ impl Engine {
             self.profiles.remove(s);
         }
         self.events.push(evidence::Event {
+            profile,
             detail: Some("input deleted from the inbox; its outputs are kept".into()),
             ..evidence::Event::about(
                 now(),

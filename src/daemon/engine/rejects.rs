@@ -75,7 +75,9 @@ impl Engine {
             .map(|d| d.to_string())
             .unwrap_or_default();
         tracing::warn!(input = %name, error = %first, "input rejected");
+        let profile = self.record_profile(key, kind == "profile", service.as_deref());
         self.events.push(evidence::Event {
+            profile,
             outputs,
             detail: Some(first.clone()),
             ..evidence::Event::about(
