@@ -95,6 +95,50 @@ fn a_folder_moved_in_is_handled_at_once_without_waiting_to_settle() {
     assert_eq!(a["verdict"], "fail");
 }
 
+/// k6 `--out json` and JMeter append samples during the whole run, with pauses longer than the
+/// settle window at low rates: the file is judged once, when the runner closes it.
+#[test]
+fn a_raw_sample_stream_written_with_pauses_is_judged_once_when_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &["--settle", "200ms"]);
+    drop_file(
+        &d.inbox().join("checkout-api"),
+        "profile.yaml",
+        profile_yaml("checkout-api").as_bytes(),
+    );
+    assert!(wait_until(WAIT, || d
+        .outbox()
+        .join("checkout-api/plan.json")
+        .exists()));
+    let full = std::fs::read_to_string(fixture("results/k6-ndjson/checkout.ndjson")).unwrap();
+    let lines: Vec<&str> = full.split_inclusive('\n').collect();
+    let path = d.inbox().join("checkout-api/k6-out.json");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&path).unwrap();
+        for part in lines.chunks(lines.len() / 3 + 1) {
+            f.write_all(part.concat().as_bytes()).unwrap();
+            f.flush().unwrap();
+            // Longer than the settle window, shorter than a runner's flush interval.
+            std::thread::sleep(Duration::from_millis(900));
+        }
+    }
+    let out = d.outbox().join("checkout-api/runs/k6-out.json");
+    assert!(wait_until(WAIT, || out.exists()));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.stop(), Some(0));
+    let digest = {
+        use sha2::Digest;
+        format!("{:x}", sha2::Sha256::digest(full.as_bytes()))
+    };
+    let judged: Vec<String> = evidence(dir.path())
+        .iter()
+        .filter(|e| e["inputs"][0]["path"] == "inbox/checkout-api/k6-out.json")
+        .map(|e| e["inputs"][0]["sha256"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(judged, [digest], "judged once, on the whole file");
+}
+
 #[test]
 fn slow_chunked_write_is_judged_only_when_complete() {
     let dir = tempfile::tempdir().unwrap();

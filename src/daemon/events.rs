@@ -11,9 +11,10 @@ use tokio::time::Instant;
 use super::inbox;
 use super::queue::Queue;
 
-/// Locust rewrites its CSVs every second while a run is going; treat them as settled only after
-/// this long without a change, whatever closes or renames are seen.
-const LIVE_CSV_SETTLE: Duration = Duration::from_secs(3);
+/// Runners write some files while a run is going: Locust rewrites its CSVs every second (they are
+/// settled only after this long without a change, whatever closes or renames are seen), and k6
+/// and JMeter append raw samples (written in place, they wait this long unless closed).
+pub(super) const LIVE_SETTLE: Duration = Duration::from_secs(3);
 
 fn is_live_csv(rel: &Path) -> bool {
     let name = rel
@@ -82,7 +83,7 @@ pub fn on_event(
             queue.schedule(c, now, true);
         } else {
             let wait = if live {
-                settle.max(LIVE_CSV_SETTLE)
+                settle.max(LIVE_SETTLE)
             } else {
                 settle
             };

@@ -89,7 +89,17 @@ fn process_due(
         }
         let mut ready = Vec::with_capacity(due.len());
         for (c, p) in due {
-            if !p.early && modified_within(&engine.settings().inbox.join(&c.rel), settle) {
+            let path = engine.settings().inbox.join(&c.rel);
+            if p.early {
+                ready.push((c, p));
+            } else if modified_within(&path, settle) {
+                queue.schedule(c, now + settle, false);
+            } else if settle < events::LIVE_SETTLE
+                && modified_within(&path, events::LIVE_SETTLE)
+                && is_raw_sample_stream(&path)
+            {
+                // A runner pausing between samples: wait for it to close the file, or to stay
+                // quiet for longer than any runner's flush interval.
                 queue.schedule(c, now + settle, false);
             } else {
                 ready.push((c, p));
@@ -196,6 +206,19 @@ fn handle_all(
         }
     });
     out
+}
+
+/// Whether `path` holds JTL or k6 NDJSON samples, judged from its first bytes.
+fn is_raw_sample_stream(path: &Path) -> bool {
+    use std::io::Read;
+    // Only plain files are opened here: a FIFO would block, and links are checked by the engine.
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(8192);
+    let read = std::fs::File::open(path).and_then(|f| f.take(8192).read_to_end(&mut head));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    read.is_ok() && crate::results::is_raw_sample_stream(&name, &head)
 }
 
 /// True when the file changed less than `window` ago (a writer may still be at work).

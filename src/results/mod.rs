@@ -330,6 +330,12 @@ const KNOWN_FORMATS: &str = "expected a metrics summary (JSON or CSV with p95_ms
      Locust's --csv or --json output, Gatling's js/stats.json or js/global_stats.json, \
      Artillery's --output JSON, or vegeta report -type=json";
 
+/// Whether a file starting with `head` is a raw-sample stream (JTL, k6 NDJSON): the kind a runner
+/// appends to while its run goes on.
+pub fn is_raw_sample_stream(name: &str, head: &[u8]) -> bool {
+    sniff::sniff(name, head).is_stream()
+}
+
 /// Summaries and JSON documents are read whole, up to this size.
 const WHOLE_FILE_LIMIT: u64 = 256 << 20;
 
