@@ -11,6 +11,13 @@ const WAIT: Duration = Duration::from_secs(10);
 /// timeout here only decides when a lost file is reported.
 const BURST_WAIT: Duration = Duration::from_secs(240);
 
+/// Drops `service`'s profile as `folder/name` and waits for its plan.
+fn serve_profile(d: &Daemon, folder: &std::path::Path, name: &str, service: &str) {
+    drop_file(folder, name, profile_yaml(service).as_bytes());
+    let plan = d.outbox().join(service).join("plan.json");
+    assert!(wait_until(WAIT, || plan.exists()), "no plan for {service}");
+}
+
 #[test]
 fn dropped_profile_gets_a_plan_and_evidence() {
     let dir = tempfile::tempdir().unwrap();
@@ -101,15 +108,12 @@ fn a_folder_moved_in_is_handled_at_once_without_waiting_to_settle() {
 fn a_raw_sample_stream_written_with_pauses_is_judged_once_when_closed() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path(), &["--settle", "200ms"]);
-    drop_file(
+    serve_profile(
+        &d,
         &d.inbox().join("checkout-api"),
         "profile.yaml",
-        profile_yaml("checkout-api").as_bytes(),
+        "checkout-api",
     );
-    assert!(wait_until(WAIT, || d
-        .outbox()
-        .join("checkout-api/plan.json")
-        .exists()));
     let full = std::fs::read_to_string(fixture("results/k6-ndjson/checkout.ndjson")).unwrap();
     let lines: Vec<&str> = full.split_inclusive('\n').collect();
     let path = d.inbox().join("checkout-api/k6-out.json");
@@ -143,15 +147,7 @@ fn a_raw_sample_stream_written_with_pauses_is_judged_once_when_closed() {
 fn slow_chunked_write_is_judged_only_when_complete() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path(), &["--settle", "700ms"]);
-    drop_file(
-        &d.inbox(),
-        "checkout.yaml",
-        profile_yaml("checkout-api").as_bytes(),
-    );
-    assert!(wait_until(WAIT, || d
-        .outbox()
-        .join("checkout-api/plan.json")
-        .exists()));
+    serve_profile(&d, &d.inbox(), "checkout.yaml", "checkout-api");
     let full = std::fs::read(fixture("metrics-failing.json")).unwrap();
     let path = d.inbox().join("checkout-api/run.json");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -238,15 +234,12 @@ fn bad_file_gets_an_error_report_the_daemon_goes_on_and_a_fix_clears_it() {
         .join("orders/plan.json")
         .exists()));
     // The fix clears the report.
-    drop_file(
+    serve_profile(
+        &d,
         &d.inbox().join("checkout-api"),
         "profile.yaml",
-        profile_yaml("checkout-api").as_bytes(),
+        "checkout-api",
     );
-    assert!(wait_until(WAIT, || d
-        .outbox()
-        .join("checkout-api/plan.json")
-        .exists()));
     assert!(wait_until(WAIT, || !err_json.exists()));
     assert_eq!(d.stop(), Some(0));
     let outcomes: Vec<String> = evidence(dir.path())
@@ -281,15 +274,7 @@ fn touch_without_change_produces_nothing_new() {
 fn deleted_input_is_recorded_and_its_outputs_stay() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path(), &[]);
-    drop_file(
-        &d.inbox(),
-        "checkout.yaml",
-        profile_yaml("checkout-api").as_bytes(),
-    );
-    assert!(wait_until(WAIT, || d
-        .outbox()
-        .join("checkout-api/plan.json")
-        .exists()));
+    serve_profile(&d, &d.inbox(), "checkout.yaml", "checkout-api");
     drop_file(
         &d.inbox().join("checkout-api"),
         "run.json",
@@ -557,15 +542,7 @@ fn poll_mode_picks_up_files() {
 fn sigterm_exits_0_with_evidence_flushed() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path(), &[]);
-    drop_file(
-        &d.inbox(),
-        "checkout.yaml",
-        profile_yaml("checkout-api").as_bytes(),
-    );
-    assert!(wait_until(WAIT, || d
-        .outbox()
-        .join("checkout-api/plan.json")
-        .exists()));
+    serve_profile(&d, &d.inbox(), "checkout.yaml", "checkout-api");
     assert_eq!(d.stop(), Some(0));
     assert_eq!(evidence(dir.path()).len(), 1);
     let state = std::fs::read_to_string(dir.path().join("state/perfassist-state.json")).unwrap();
@@ -815,15 +792,7 @@ fn sighup_rescans_and_keeps_serving() {
     let d = Daemon::start(dir.path(), &[]);
     d.signal(libc::SIGHUP);
     std::thread::sleep(Duration::from_millis(300));
-    drop_file(
-        &d.inbox(),
-        "checkout.yaml",
-        profile_yaml("checkout-api").as_bytes(),
-    );
-    assert!(wait_until(WAIT, || d
-        .outbox()
-        .join("checkout-api/plan.json")
-        .exists()));
+    serve_profile(&d, &d.inbox(), "checkout.yaml", "checkout-api");
     assert_eq!(d.stop(), Some(0));
 }
 
@@ -832,15 +801,7 @@ fn runner_files_are_judged_in_the_service_folder_under_their_usual_names() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path(), &[]);
     let svc = d.inbox().join("checkout-api");
-    drop_file(
-        &svc,
-        "profile.yaml",
-        profile_yaml("checkout-api").as_bytes(),
-    );
-    assert!(wait_until(WAIT, || d
-        .outbox()
-        .join("checkout-api/plan.json")
-        .exists()));
+    serve_profile(&d, &svc, "profile.yaml", "checkout-api");
     let locust = fixture("results/locust");
     // Locust's family: the history and failures files are read with the stats file, not judged alone.
     for f in [
