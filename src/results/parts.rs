@@ -3,6 +3,50 @@
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Smaller files are read in one pass: threads would not pay for themselves.
+pub(crate) const MIN_SIZE: u64 = 8 << 20;
+/// Each part reads through a buffer of this size, whatever the file size.
+pub(crate) const BUFFER: usize = 1 << 18;
+/// Parts at most, however many cores: each holds its own histograms.
+pub(crate) const MAX_PARTS: usize = 16;
+
+/// Runs `read` on each part `bounds[i]..bounds[i + 1]` on a thread of its own. A part that gives
+/// up (`None`) raises the flag `read` is given, so the others can give up early too. `None` when
+/// any part gave up or no thread could be started: the caller then reads the file in one pass.
+pub(crate) fn read_in_threads<P: Send>(
+    bounds: &[u64],
+    read: impl Fn(u64, u64, &AtomicBool) -> Option<P> + Sync,
+) -> Option<Vec<P>> {
+    let stop = AtomicBool::new(false);
+    let results: Vec<Option<P>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (from, to) = (w[0], w[1]);
+                let (stop, read) = (&stop, &read);
+                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+                    let got = read(from, to, stop);
+                    if got.is_none() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    got
+                });
+                // No thread to be had (a process limit): the one-pass read still works.
+                if spawned.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                spawned
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.ok().and_then(|w| w.join().ok().flatten()))
+            .collect()
+    });
+    results.into_iter().collect()
+}
 
 /// Part boundaries: the data's start, a line start near each equal share, the file's end.
 pub(crate) fn boundaries(

@@ -8,16 +8,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::fast::FastPath;
 use super::{FORMAT, Setup, start};
 use crate::results::aggregate::{Aggregator, Limits, Resolution};
-use crate::results::parts::{boundaries, read_full_at};
+use crate::results::parts::{
+    BUFFER, MAX_PARTS, MIN_SIZE, boundaries, read_full_at, read_in_threads,
+};
 use crate::results::sniff::{self, Format};
 use crate::results::{ResultsError, RunResults};
-
-/// Smaller files are read in one pass: threads would not pay for themselves.
-const MIN_SIZE: u64 = 8 << 20;
-/// Each part reads through a buffer of this size, whatever the file size.
-const BUFFER: usize = 1 << 18;
-/// Parts at most, however many cores: each holds its own histograms.
-const MAX_PARTS: usize = 16;
 
 /// Reads `file` (`size` bytes) in parts, when it is a large plain JTL CSV file with a header
 /// that the fast path reads whole; `None` when it must be read in one pass instead.
@@ -80,37 +75,13 @@ pub(super) fn read_parts_of_any_size(
     let origin = fast.start_of(first)?;
 
     let bounds = boundaries(file, header_end as u64, size, parts)?;
-    let stop = AtomicBool::new(false);
-    let results: Vec<Option<Aggregator>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (from, to) = (w[0], w[1]);
-                let fast = fast.clone();
-                let stop = &stop;
-                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-                    let got = read_part(file, from, to, fast, origin, stop);
-                    if got.is_none() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                    got
-                });
-                // No thread to be had (a process limit): the one-pass read still works.
-                if spawned.is_err() {
-                    stop.store(true, Ordering::Relaxed);
-                }
-                spawned
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.ok().and_then(|w| w.join().ok().flatten()))
-            .collect()
-    });
-    let mut parts = results.into_iter();
-    let mut agg = parts.next()??;
+    let parts = read_in_threads(&bounds, |from, to, stop| {
+        read_part(file, from, to, fast.clone(), origin, stop)
+    })?;
+    let mut parts = parts.into_iter();
+    let mut agg = parts.next()?;
     for part in parts {
-        agg.merge(part?).ok()?;
+        agg.merge(part).ok()?;
     }
     if agg.count() == 0 {
         return None;

@@ -7,17 +7,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Line, Parsed, Used, apply, finish, parse, time_ms, trim};
 use crate::results::aggregate::{Aggregator, Limits, Resolution};
-use crate::results::parts::{boundaries, read_full_at};
+use crate::results::parts::{
+    BUFFER, MAX_PARTS, MIN_SIZE, boundaries, read_full_at, read_in_threads,
+};
 use crate::results::sniff::{self, Format};
 use crate::results::stream::Problems;
 use crate::results::{ResultsError, RunResults};
 
-/// Smaller files are read in one pass: threads would not pay for themselves.
-const MIN_SIZE: u64 = 8 << 20;
-/// Each part reads through a buffer of this size, whatever the file size.
-const BUFFER: usize = 1 << 18;
-/// Parts at most, however many cores: each holds its own histograms.
-const MAX_PARTS: usize = 16;
 /// The first timed duration point must come within this many bytes (it sets the buckets' origin).
 const HEAD: usize = 1 << 20;
 /// Dropped-iteration counts are summed as floats in one pass: parts agree with it while every
@@ -58,36 +54,12 @@ pub(super) fn read_parts_of_any_size(
     }
     let origin = origin(&head)?;
     let bounds = boundaries(file, 0, size, parts)?;
-    let stop = AtomicBool::new(false);
-    let results: Vec<Option<Part>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (from, to) = (w[0], w[1]);
-                let stop = &stop;
-                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-                    let got = read_part(file, from, to, origin, stop);
-                    if got.is_none() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                    got
-                });
-                // No thread to be had (a process limit): the one-pass read still works.
-                if spawned.is_err() {
-                    stop.store(true, Ordering::Relaxed);
-                }
-                spawned
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.ok().and_then(|w| w.join().ok().flatten()))
-            .collect()
-    });
-    let mut parts = results.into_iter();
-    let mut whole = parts.next()??;
+    let parts = read_in_threads(&bounds, |from, to, stop| {
+        read_part(file, from, to, origin, stop)
+    })?;
+    let mut parts = parts.into_iter();
+    let mut whole = parts.next()?;
     for part in parts {
-        let part = part?;
         whole.agg.merge(part.agg).ok()?;
         whole.dropped = match (whole.dropped, part.dropped) {
             (Some(a), Some(b)) => Some(a + b),
