@@ -40,7 +40,7 @@ pub(super) struct Data<'a> {
     tags: Option<Tags<'a>>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 pub(super) struct Tags<'a> {
     #[serde(borrow, default)]
     name: Option<Cow<'a, str>>,
@@ -54,9 +54,49 @@ pub(super) struct Tags<'a> {
     expected_response: Option<Cow<'a, str>>,
 }
 
-impl<'a> Tags<'a> {
+/// The fields of one line that the reader uses, borrowed from the line by the scanner or from
+/// serde's `Line`. Filled in place and read by reference: a line is never moved about whole.
+#[derive(Default)]
+pub(super) struct Point<'a> {
+    kind: &'a str,
+    metric: &'a str,
+    /// Whether the line has a `data` object: a used Point without one is an error.
+    has_data: bool,
+    time: Option<&'a str>,
+    value: Option<f64>,
+    name: Option<&'a str>,
+    url: Option<&'a str>,
+    method: Option<&'a str>,
+    status: Option<&'a str>,
+    expected_response: Option<&'a str>,
+}
+
+impl Point<'_> {
     fn endpoint(&self) -> Option<&str> {
-        self.name.as_deref().or(self.url.as_deref())
+        self.name.or(self.url)
+    }
+}
+
+impl Line<'_> {
+    fn point(&self) -> Point<'_> {
+        let mut p = Point {
+            kind: &self.kind,
+            metric: &self.metric,
+            ..Point::default()
+        };
+        if let Some(d) = &self.data {
+            p.has_data = true;
+            p.time = d.time.as_deref();
+            p.value = d.value;
+            if let Some(t) = &d.tags {
+                p.name = t.name.as_deref();
+                p.url = t.url.as_deref();
+                p.method = t.method.as_deref();
+                p.status = t.status.as_deref();
+                p.expected_response = t.expected_response.as_deref();
+            }
+        }
+        p
     }
 }
 
@@ -96,75 +136,81 @@ impl Used {
     }
 }
 
-/// One trimmed, non-empty line as the reader sees it.
-pub(super) enum Parsed<'a> {
-    Line(Line<'a>),
+/// What became of one trimmed, non-empty line.
+pub(super) enum Parsed<R> {
+    /// Read: what the caller's function made of its point.
+    Read(R),
     /// Named no used metric: never parsed.
     Unread,
     Invalid(serde_json::Error),
 }
 
-/// The hand-written scanner takes the lines k6 writes, reading them as serde would; serde reads
-/// the rest. An unfinished last line (`complete` false) is always read.
-pub(super) fn parse<'a>(text: &'a [u8], complete: bool, used: &Used) -> Parsed<'a> {
+/// Reads a line and hands its point to `f`. The hand-written scanner takes the lines k6 writes,
+/// reading them as serde would; serde reads the rest. An unfinished last line (`complete` false)
+/// is always read.
+#[inline]
+pub(super) fn parse<R>(
+    text: &[u8],
+    complete: bool,
+    used: &Used,
+    f: impl FnOnce(&Point) -> R,
+) -> Parsed<R> {
     if used.scan {
         let survey = scan::survey(text);
         if complete && !survey.may_name_used {
             return Parsed::Unread;
         }
-        if survey.plain
-            && let Some(l) = scan::plain_line(text)
-        {
-            return Parsed::Line(l);
+        if survey.plain {
+            let mut p = Point::default();
+            if scan::plain_line(text, &mut p) {
+                return Parsed::Read(f(&p));
+            }
         }
     }
     if complete && !used.named_in(text) {
         return Parsed::Unread;
     }
     match serde_json::from_slice::<Line>(text) {
-        Ok(l) => Parsed::Line(l),
+        Ok(l) => Parsed::Read(f(&l.point())),
         Err(e) => Parsed::Invalid(e),
     }
 }
 
-/// Adds a parsed line to `agg`: `Ok(Some(n))` for `n` dropped iterations, the error (without its
+/// Adds a point to `agg`: `Ok(Some(n))` for `n` dropped iterations, the error (without its
 /// line number) for a used Point that is wrong.
-pub(super) fn apply(line: Line, agg: &mut Aggregator) -> Result<Option<f64>, Box<Diagnostic>> {
-    if line.kind != "Point" {
+pub(super) fn apply(p: &Point, agg: &mut Aggregator) -> Result<Option<f64>, Box<Diagnostic>> {
+    if p.kind != "Point" {
         return Ok(None);
     }
-    let metric = line.metric.as_ref();
+    let metric = p.metric;
     if !matches!(
         metric,
         "http_req_duration" | "http_req_failed" | "dropped_iterations"
     ) {
         return Ok(None);
     }
-    let Some(data) = line.data else {
+    if !p.has_data {
         return Err(Box::new(Diagnostic::error(
             "data",
             "a Point line needs a data object",
         )));
-    };
-    let Some(value) = data.value.filter(|v| v.is_finite()) else {
+    }
+    let Some(value) = p.value.filter(|v| v.is_finite()) else {
         return Err(Box::new(Diagnostic::error(
             "data.value",
             "expected a number",
         )));
     };
-    let tags = data.tags.unwrap_or_default();
     match metric {
         "dropped_iterations" => return Ok(Some(value)),
-        "http_req_failed" => {
-            agg.add_failure_flag(tags.endpoint(), tags.method.as_deref(), value != 0.0)
-        }
+        "http_req_failed" => agg.add_failure_flag(p.endpoint(), p.method, value != 0.0),
         _ => {
             if value < 0.0 {
                 return Err(Box::new(
                     Diagnostic::error("data.value", "a duration cannot be negative").value(value),
                 ));
             }
-            let end = match data.time.as_deref() {
+            let end = match p.time {
                 Some(t) => Some(time_ms(t).ok_or_else(|| {
                     Box::new(
                         Diagnostic::error("data.time", "expected an RFC 3339 time")
@@ -173,7 +219,7 @@ pub(super) fn apply(line: Line, agg: &mut Aggregator) -> Result<Option<f64>, Box
                 })?),
                 None => None,
             };
-            let success = match tags.expected_response.as_deref() {
+            let success = match p.expected_response {
                 Some("true") => Some(true),
                 Some("false") => Some(false),
                 _ => None,
@@ -181,10 +227,10 @@ pub(super) fn apply(line: Line, agg: &mut Aggregator) -> Result<Option<f64>, Box
             agg.add(&Sample {
                 start_ms: end.map(|e| e - value),
                 elapsed_ms: value,
-                name: tags.endpoint(),
-                method: tags.method.as_deref(),
+                name: p.endpoint(),
+                method: p.method,
                 success,
-                status: tags.status.as_deref(),
+                status: p.status,
                 users: None,
             });
         }
@@ -216,9 +262,9 @@ fn read_with<R: BufRead>(name: &str, mut input: R, scan: bool) -> Result<RunResu
             continue;
         }
         lines += 1;
-        let bad = match parse(text, complete, &used) {
+        let bad = match parse(text, complete, &used, |p| apply(p, &mut agg)) {
             Parsed::Unread => continue,
-            Parsed::Line(l) => match apply(l, &mut agg) {
+            Parsed::Read(applied) => match applied {
                 Ok(Some(n)) => {
                     *dropped.get_or_insert(0.0) += n;
                     continue;

@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Line, Parsed, Used, apply, finish, parse, time_ms, trim};
+use super::{Parsed, Used, apply, finish, parse, time_ms, trim};
 use crate::results::aggregate::{Aggregator, Limits, Resolution};
 use crate::results::parts::{
     BUFFER, MAX_PARTS, MIN_SIZE, boundaries, read_full_at, read_in_threads,
@@ -84,19 +84,25 @@ fn origin(head: &[u8]) -> Option<f64> {
         if text.is_empty() {
             continue;
         }
-        match parse(text, true, &used) {
-            Parsed::Unread => continue,
-            Parsed::Invalid(_) => return None,
-            Parsed::Line(Line { kind, metric, data }) => {
-                if kind != "Point" || metric != "http_req_duration" {
-                    continue;
-                }
-                let data = data?;
-                let value = data.value.filter(|v| v.is_finite() && *v >= 0.0)?;
-                if let Some(t) = data.time.as_deref() {
-                    return Some(time_ms(t)? - value);
-                }
+        // Some(start) for the first timed duration point, None to look further, and the outer
+        // None to give up.
+        let seen = parse(text, true, &used, |p| {
+            if p.kind != "Point" || p.metric != "http_req_duration" {
+                return Some(None);
             }
+            if !p.has_data {
+                return None;
+            }
+            let value = p.value.filter(|v| v.is_finite() && *v >= 0.0)?;
+            match p.time {
+                Some(t) => Some(Some(time_ms(t)? - value)),
+                None => Some(None),
+            }
+        });
+        match seen {
+            Parsed::Unread | Parsed::Read(Some(None)) => continue,
+            Parsed::Read(Some(start)) => return start,
+            Parsed::Invalid(_) | Parsed::Read(None) => return None,
         }
     }
     None
@@ -140,10 +146,10 @@ fn read_part(file: &File, from: u64, to: u64, origin: f64, stop: &AtomicBool) ->
             if text.is_empty() {
                 continue;
             }
-            match parse(text, true, &used) {
+            match parse(text, true, &used, |p| apply(p, &mut part.agg)) {
                 Parsed::Unread => {}
                 Parsed::Invalid(_) => return None,
-                Parsed::Line(l) => match apply(l, &mut part.agg) {
+                Parsed::Read(applied) => match applied {
                     Ok(None) => {}
                     Ok(Some(v)) if v.fract() == 0.0 => {
                         *part.dropped.get_or_insert(0.0) += v;

@@ -1,9 +1,7 @@
 //! A hand-written reader for the shape k6 writes every line in: no spaces, no escapes, known keys.
 //! It takes only lines serde_json would read the same way; anything else is `None`, for serde.
 
-use std::borrow::Cow;
-
-use super::{Data, Line, Tags};
+use super::Point;
 
 /// Parts of the used metrics' names: a line without any of them names none of the metrics.
 const USED: [&[u8]; 3] = [
@@ -69,38 +67,50 @@ fn has_hint(b: &[u8]) -> bool {
     hint != 0
 }
 
-/// The line as serde would deserialize it, or `None` when unsure (the caller then asks serde).
+/// The line's point as serde would read it, or `None` when unsure (the caller then asks serde).
 #[cfg(test)]
-pub(super) fn line(b: &[u8]) -> Option<Line<'_>> {
+pub(super) fn line(b: &[u8]) -> Option<Point<'_>> {
     if has_odd(b) {
         return None;
     }
-    plain_line(b)
+    let mut p = Point::default();
+    plain_line(b, &mut p).then_some(p)
 }
 
-/// `line` for a line `survey` found plain.
-pub(super) fn plain_line(b: &[u8]) -> Option<Line<'_>> {
+/// Fills `p` from a line `survey` found plain; false when unsure (the caller then asks serde,
+/// and `p` may be partly filled).
+#[inline]
+pub(super) fn plain_line<'a>(b: &'a [u8], p: &mut Point<'a>) -> bool {
+    fill(b, p).is_some()
+}
+
+#[inline]
+fn fill<'a>(b: &'a [u8], p: &mut Point<'a>) -> Option<()> {
     let text = std::str::from_utf8(b).ok()?;
     let mut s = Cursor { text, b, i: 0 };
     s.eat(b'{')?;
-    let (mut kind, mut metric, mut data) = (None, None, None);
+    let (mut kind, mut metric) = (false, false);
     loop {
         match s.key()? {
-            b"metric" if metric.is_none() => metric = Some(s.string()?),
-            b"type" if kind.is_none() => kind = Some(s.string()?),
-            b"data" if data.is_none() => data = Some(s.data()?),
+            b"metric" if !metric => {
+                p.metric = s.string()?;
+                metric = true;
+            }
+            b"type" if !kind => {
+                p.kind = s.string()?;
+                kind = true;
+            }
+            b"data" if !p.has_data => {
+                s.data(p)?;
+                p.has_data = true;
+            }
             _ => return None,
         }
         if !s.next_member()? {
             break;
         }
     }
-    (s.i == b.len()).then_some(())?;
-    Some(Line {
-        kind: Cow::Borrowed(kind?),
-        metric: Cow::Borrowed(metric?),
-        data,
-    })
+    (s.i == b.len() && kind && metric).then_some(())
 }
 
 /// The first quote at or after `i`, eight bytes per step: strings are short, too short for a
@@ -180,47 +190,53 @@ impl<'a> Cursor<'a> {
         self.raw_string().map(|_| ())
     }
 
-    fn data(&mut self) -> Option<Data<'a>> {
+    #[inline]
+    fn data(&mut self, p: &mut Point<'a>) -> Option<()> {
         self.eat(b'{')?;
-        let mut d = Data {
-            time: None,
-            value: None,
-            tags: None,
-        };
         if self.eat(b'}').is_some() {
-            return Some(d);
+            return Some(());
         }
+        let (mut time, mut value, mut tags) = (false, false, false);
         loop {
             match self.key()? {
-                b"time" if d.time.is_none() => d.time = Some(Cow::Borrowed(self.string()?)),
-                b"value" if d.value.is_none() => d.value = Some(self.number()?),
-                b"tags" if d.tags.is_none() => d.tags = Some(self.tags()?),
+                b"time" if !time => {
+                    p.time = Some(self.string()?);
+                    time = true;
+                }
+                b"value" if !value => {
+                    p.value = Some(self.number()?);
+                    value = true;
+                }
+                b"tags" if !tags => {
+                    self.tags(p)?;
+                    tags = true;
+                }
                 _ => return None,
             }
             if !self.next_member()? {
-                return Some(d);
+                return Some(());
             }
         }
     }
 
-    fn tags(&mut self) -> Option<Tags<'a>> {
+    #[inline]
+    fn tags(&mut self, p: &mut Point<'a>) -> Option<()> {
         self.eat(b'{')?;
-        let mut t = Tags::default();
         if self.eat(b'}').is_some() {
-            return Some(t);
+            return Some(());
         }
         loop {
             let slot = match self.key()? {
-                b"name" => &mut t.name,
-                b"url" => &mut t.url,
-                b"method" => &mut t.method,
-                b"status" => &mut t.status,
-                b"expected_response" => &mut t.expected_response,
+                b"name" => &mut p.name,
+                b"url" => &mut p.url,
+                b"method" => &mut p.method,
+                b"status" => &mut p.status,
+                b"expected_response" => &mut p.expected_response,
                 // Other tags (group, scenario, proto, custom ones) are strings the reader skips.
                 _ => {
                     self.skipped_string()?;
                     if !self.next_member()? {
-                        return Some(t);
+                        return Some(());
                     }
                     continue;
                 }
@@ -229,9 +245,9 @@ impl<'a> Cursor<'a> {
             if slot.is_some() {
                 return None;
             }
-            *slot = Some(Cow::Borrowed(self.string()?));
+            *slot = Some(self.string()?);
             if !self.next_member()? {
-                return Some(t);
+                return Some(());
             }
         }
     }
@@ -484,17 +500,7 @@ mod tests {
         let k6 = br#"{"metric":"http_req_duration","type":"Point","data":{"time":"2024-05-01T12:00:00.1+02:00","value":1.5,"tags":{"group":"","method":"GET","name":"h\u00e9","status":"200"}}}"#;
         assert!(line(k6).is_none(), "an escape goes to serde");
         let utf8 = "{\"metric\":\"m\",\"type\":\"Point\",\"data\":{\"tags\":{\"name\":\"hé\"}}}";
-        assert_eq!(
-            line(utf8.as_bytes())
-                .unwrap()
-                .data
-                .unwrap()
-                .tags
-                .unwrap()
-                .name
-                .as_deref(),
-            Some("hé")
-        );
+        assert_eq!(line(utf8.as_bytes()).unwrap().name, Some("hé"));
         let mut bad = utf8.as_bytes().to_vec();
         let at = bad.len() - 6;
         bad[at] = 0xff;
@@ -502,9 +508,9 @@ mod tests {
         let k6 = br#"{"metric":"http_req_duration","type":"Point","data":{"time":"2024-05-01T12:00:00.1+02:00","value":1.5,"tags":{"group":"","method":"GET","name":"home","status":"200"}}}"#;
         let l = line(k6).unwrap();
         assert_eq!(l.metric, "http_req_duration");
-        let d = l.data.unwrap();
-        assert_eq!(d.value, Some(1.5));
-        assert_eq!(d.tags.unwrap().name.as_deref(), Some("home"));
+        assert!(l.has_data);
+        assert_eq!(l.value, Some(1.5));
+        assert_eq!(l.name, Some("home"));
         for odd in [
             &br#"{"metric":"a","type":"Point","data":{},"x":1}"#[..],
             br#"{"metric":"a","type":"Point","metric":"b"}"#,
