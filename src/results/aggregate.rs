@@ -179,17 +179,23 @@ impl Acc {
             self.last_end = self.last_end.max(start + s.elapsed_ms);
         }
         if let Some(code) = s.status.filter(|c| !c.is_empty()) {
-            if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| same_text(c, code)) {
-                *n += 1;
-            } else if self.codes.len() < max_codes {
-                self.codes.push((code.to_string(), 1));
-            } else if let Some((_, n)) = self.codes.iter_mut().find(|(c, _)| c == "other") {
-                self.codes_overflowed = true;
-                *n += 1;
-            } else {
-                self.codes_overflowed = true;
-                self.codes.push(("other".to_string(), 1));
-            }
+            self.count_code(code, 1, max_codes);
+        }
+    }
+
+    /// Counts `n` responses with `code`; codes past the cap of distinct ones count as `other`.
+    #[inline]
+    fn count_code(&mut self, code: &str, n: u64, max_codes: usize) {
+        if let Some((_, m)) = self.codes.iter_mut().find(|(c, _)| same_text(c, code)) {
+            *m += n;
+        } else if self.codes.len() < max_codes {
+            self.codes.push((code.to_string(), n));
+        } else if let Some((_, m)) = self.codes.iter_mut().find(|(c, _)| c == "other") {
+            self.codes_overflowed = true;
+            *m += n;
+        } else {
+            self.codes_overflowed = true;
+            self.codes.push(("other".to_string(), n));
         }
     }
 
@@ -299,7 +305,11 @@ type EndpointIndex = HashMap<String, Vec<(Option<String>, usize)>>;
 pub struct Aggregator {
     limits: Limits,
     per_ms: f64,
-    overall: Acc,
+    /// Samples added, all groups together.
+    count: u64,
+    /// Samples of no kept endpoint (unnamed, or past the cap). Each sample joins exactly one
+    /// group, this or its endpoint's; the overall figures are their sum, made by `finish`.
+    rest: Acc,
     index: EndpointIndex,
     endpoints: Vec<(String, Option<String>, Acc)>,
     dropped_endpoint_samples: u64,
@@ -319,7 +329,8 @@ impl Aggregator {
         Aggregator {
             limits,
             per_ms,
-            overall: Acc::new(SIGFIG, per_ms),
+            count: 0,
+            rest: Acc::new(SIGFIG, per_ms),
             index: HashMap::default(),
             endpoints: Vec::new(),
             dropped_endpoint_samples: 0,
@@ -332,7 +343,7 @@ impl Aggregator {
     }
 
     pub fn count(&self) -> u64 {
-        self.overall.count
+        self.count
     }
 
     /// Finds or creates an endpoint; `None` when the cap is reached.
@@ -380,12 +391,19 @@ impl Aggregator {
     pub fn add_at(&mut self, slot: Slot, s: &Sample) {
         let max_codes = self.limits.max_status_codes;
         let m = Measured::of(s.elapsed_ms, self.per_ms);
-        self.overall.add(s, m, max_codes);
-        match slot {
-            Slot::Endpoint(i) => self.endpoints[i].2.add(s, m, max_codes),
-            Slot::Dropped => self.dropped_endpoint_samples += 1,
-            Slot::Unnamed => self.unnamed += 1,
-        }
+        self.count += 1;
+        let acc = match slot {
+            Slot::Endpoint(i) => &mut self.endpoints[i].2,
+            Slot::Dropped => {
+                self.dropped_endpoint_samples += 1;
+                &mut self.rest
+            }
+            Slot::Unnamed => {
+                self.unnamed += 1;
+                &mut self.rest
+            }
+        };
+        acc.add(s, m, max_codes);
         if let Some(start) = s.start_ms {
             self.add_to_bucket(start, s, m);
         }
@@ -400,15 +418,12 @@ impl Aggregator {
     /// Records a failure flag given apart from the sample (k6 `http_req_failed`), used when the
     /// samples themselves do not say whether they failed.
     pub fn add_failure_flag(&mut self, name: Option<&str>, method: Option<&str>, failed: bool) {
-        self.overall.flag_count += 1;
-        self.overall.flag_errors += u64::from(failed);
-        if let Some(name) = name
-            && let Some(i) = self.endpoint(name, method)
-        {
-            let acc = &mut self.endpoints[i].2;
-            acc.flag_count += 1;
-            acc.flag_errors += u64::from(failed);
-        }
+        let acc = match name.and_then(|name| self.endpoint(name, method)) {
+            Some(i) => &mut self.endpoints[i].2,
+            None => &mut self.rest,
+        };
+        acc.flag_count += 1;
+        acc.flag_errors += u64::from(failed);
     }
 
     fn add_to_bucket(&mut self, start: f64, s: &Sample, m: Measured) {
@@ -483,16 +498,19 @@ impl Aggregator {
     /// The aggregated results, under the given format name.
     pub fn finish(mut self, format: &str) -> RunResults {
         self.settle();
-        self.overall.hist.flush();
+        let mut overall = Acc::new(SIGFIG, self.per_ms);
+        let max_codes = self.limits.max_status_codes;
+        overall.absorb(&mut self.rest, max_codes);
         for (_, _, acc) in &mut self.endpoints {
-            acc.hist.flush();
+            overall.absorb(acc, max_codes);
         }
+        overall.hist.flush();
         for b in self.buckets.values_mut() {
             b.hist.flush();
         }
         let mut r = RunResults::new(format);
-        r.overall = self.overall.stats();
-        r.duration_s = self.overall.span_s();
+        r.overall = overall.stats();
+        r.duration_s = overall.span_s();
         let mut endpoints: Vec<EndpointResults> = self
             .endpoints
             .iter()
@@ -504,8 +522,8 @@ impl Aggregator {
             .collect();
         endpoints.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
         r.endpoints = endpoints;
-        let run_start = self.overall.first_start;
-        let run_end = self.overall.last_end;
+        let run_start = overall.first_start;
+        let run_end = overall.last_end;
         let width = self.bucket_ms as f64;
         let mut buckets = self.buckets;
         // Samples are stamped when they start but written when they end, so a few early ones come

@@ -28,12 +28,18 @@ impl Acc {
         if self.codes.len() + new_codes > max_codes {
             return Err(NotMergeable::StatusCodeCap);
         }
+        self.absorb(other, max_codes);
+        Ok(())
+    }
+
+    /// Adds `other` whatever its status codes: past the cap they count as `other`, as they do
+    /// sample by sample. `merge` checks first; the overall figures, summed from disjoint groups
+    /// of one pass, need no check.
+    pub(super) fn absorb(&mut self, other: &mut Acc, max_codes: usize) {
         for (code, n) in &other.codes {
-            match self.codes.iter_mut().find(|(c, _)| c == code) {
-                Some((_, m)) => *m += n,
-                None => self.codes.push((code.clone(), *n)),
-            }
+            self.count_code(code, *n, max_codes);
         }
+        self.codes_overflowed |= other.codes_overflowed;
         self.count += other.count;
         self.errors += other.errors;
         self.unknown_outcome += other.unknown_outcome;
@@ -45,7 +51,6 @@ impl Acc {
         self.hist.add(&mut other.hist);
         self.first_start = self.first_start.min(other.first_start);
         self.last_end = self.last_end.max(other.last_end);
-        Ok(())
     }
 }
 
@@ -64,13 +69,17 @@ impl Aggregator {
             return Err(NotMergeable::EndpointCap);
         }
         let max_codes = self.limits.max_status_codes;
-        self.overall.merge(&mut other.overall, max_codes)?;
+        self.rest.merge(&mut other.rest, max_codes)?;
         for (name, method, acc) in &mut other.endpoints {
             match self.endpoint(name, method.as_deref()) {
                 Some(i) => self.endpoints[i].2.merge(acc, max_codes)?,
-                None => self.dropped_endpoint_samples += acc.count,
+                None => {
+                    self.dropped_endpoint_samples += acc.count;
+                    self.rest.merge(acc, max_codes)?;
+                }
             }
         }
+        self.count += other.count;
         self.unnamed += other.unnamed;
         // Both to the coarser width, then together, then coarser still while over the cap: the
         // width is then the narrowest that fits all samples, as a single pass finds it.

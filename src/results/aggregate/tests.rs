@@ -175,3 +175,51 @@ fn parts_merge_to_the_single_pass_or_refuse() {
     let mut first = part(0..3);
     assert_eq!(first.merge(part(3..10)), Err(NotMergeable::EndpointCap));
 }
+
+#[test]
+fn overall_figures_sum_every_group_including_unnamed_and_dropped_samples() {
+    let limits = Limits {
+        max_endpoints: 1,
+        max_status_codes: 3,
+        ..Limits::default()
+    };
+    let mut a = Aggregator::new(limits, Resolution::Millis);
+    // /a is kept; /b is past the endpoint cap; the last samples carry no name.
+    for (i, name) in ["/a", "/a", "/b", "/b"].into_iter().enumerate() {
+        let mut s = sample(i as f64, 10.0 * (i + 1) as f64, name, true);
+        let code = (200 + i).to_string();
+        s.status = Some(&code);
+        a.add(&s);
+    }
+    let mut unnamed = sample(10.0, 1.0, "", false);
+    unnamed.name = None;
+    unnamed.success = None;
+    unnamed.status = Some("504");
+    a.add(&unnamed);
+    a.add_failure_flag(None, None, true);
+    a.add_failure_flag(Some("/c"), None, false);
+    let r = a.finish("t");
+    let o = &r.overall;
+    assert_eq!(o.requests, Some(5));
+    assert_eq!(
+        (o.latency_ms.min, o.latency_ms.max),
+        (Some(1.0), Some(40.0))
+    );
+    assert_eq!(o.latency_ms.mean, Some(20.2));
+    // One sample's outcome is unknown: the failure flags decide, one of two failed.
+    assert_eq!(o.errors, Some(1));
+    // Five distinct codes over a cap of three: every response still counted, the excess as
+    // `other`, as sample by sample.
+    assert_eq!(o.status_codes.len(), 4);
+    assert_eq!(o.status_codes.values().sum::<u64>(), 5);
+    assert_eq!(o.status_codes.get("other"), Some(&2));
+    assert_eq!(r.endpoints.len(), 1);
+    assert_eq!(r.endpoints[0].stats.requests, Some(2));
+    assert_eq!(r.duration_s, Some(0.043));
+    assert!(r.notes.iter().any(|n| n.contains("2 samples of further")));
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("1 samples carried no endpoint"))
+    );
+}
