@@ -6,6 +6,7 @@ mod html;
 mod junit;
 mod plan_html;
 mod plan_md;
+mod pretty;
 mod report_html;
 mod svg;
 
@@ -73,8 +74,7 @@ pub fn assessment_report(input: &ReportInput, f: Format) -> String {
 /// Pretty JSON with a trailing newline, the form written to files and stdout.
 pub fn json<T: Serialize>(value: &T) -> String {
     // Our own types serialise without fail (no maps with non-string keys, no custom impls).
-    let mut s =
-        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s = pretty::to_string(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }
