@@ -69,26 +69,66 @@ fn phase_dir(root: &Path, name: &str) -> PathBuf {
     dir
 }
 
-/// How fast this filesystem creates files where the benchmark runs, printed beside the results
-/// because every contender's figure depends on it (the daemon writes up to 25 files per profile).
-fn filesystem_probe(root: &Path) {
-    let dir = phase_dir(root, "probe");
+/// Above this many microseconds per empty file, creation is measuring the filesystem's state.
+const SLOW_CREATE_US: f64 = 100.0;
+/// How long the benchmark waits at most for file creation to be quick again.
+const SETTLE_WAIT: Duration = Duration::from_secs(360);
+
+/// Microseconds to create one empty file in a new folder under `root`.
+fn create_cost_us(root: &Path, round: usize) -> f64 {
+    let dir = phase_dir(root, &format!("probe-{round}"));
     let n = 2000;
     let t0 = Instant::now();
     for i in 0..n {
         std::fs::File::create(dir.join(format!("f{i}"))).expect("probe file");
     }
-    let us = t0.elapsed().as_secs_f64() * 1e6 / n as f64;
-    println!(
-        "filesystem under {}: {us:.0} us to create an empty file{}",
-        root.display(),
-        if us > 100.0 {
-            " (slow: many files were deleted here in the last minutes, or the disk is busy; \
-             set PERFASSIST_BENCH_DIR to a quieter folder for figures that describe the daemon)"
-        } else {
-            ""
+    t0.elapsed().as_secs_f64() * 1e6 / n as f64
+}
+
+/// How fast this filesystem creates files where the benchmark runs, printed beside the results
+/// because every contender's figure depends on it (the daemon writes up to 25 files per profile).
+/// On ext4 without a journal the kernel skips inodes freed in the last few minutes when it
+/// allocates new ones, so right after a test suite or an earlier benchmark deleted many files,
+/// creation is several times slower for up to about five minutes. The benchmark then waits for
+/// it to recover (re-probing every 20 s, at most `SETTLE_WAIT`), so that its figures describe the
+/// daemon; `PERFASSIST_BENCH_NO_WAIT=1` measures at once.
+fn filesystem_probe(root: &Path) {
+    let no_wait = std::env::var_os("PERFASSIST_BENCH_NO_WAIT").is_some_and(|v| v != "0");
+    let start = Instant::now();
+    let mut round = 0;
+    loop {
+        let us = create_cost_us(root, round);
+        round += 1;
+        let slow = us > SLOW_CREATE_US;
+        if !slow || no_wait || start.elapsed() >= SETTLE_WAIT {
+            println!(
+                "filesystem under {}: {us:.0} us to create an empty file{}{}",
+                root.display(),
+                if round > 1 {
+                    format!(
+                        " (after waiting {:.0} s for it to settle)",
+                        start.elapsed().as_secs_f64()
+                    )
+                } else {
+                    String::new()
+                },
+                if slow {
+                    " (slow: many files were deleted here in the last minutes, or the disk is \
+                     busy; the figures below measure that too)"
+                } else {
+                    ""
+                }
+            );
+            return;
         }
-    );
+        println!(
+            "filesystem under {}: {us:.0} us to create an empty file, slow; waiting for it to \
+             settle (up to {} s; PERFASSIST_BENCH_NO_WAIT=1 skips this)",
+            root.display(),
+            SETTLE_WAIT.as_secs()
+        );
+        std::thread::sleep(Duration::from_secs(20));
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
