@@ -1,5 +1,6 @@
 //! A hand-written reader for the shape k6 writes every line in: no spaces, no escapes, known keys.
-//! It takes only lines serde_json would read the same way; anything else is `None`, for serde.
+//! It takes only lines serde_json would read the same way, filling a `Point` in place; anything
+//! else it leaves to serde.
 
 use super::Point;
 
