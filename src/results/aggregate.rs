@@ -305,8 +305,6 @@ type EndpointIndex = HashMap<String, Vec<(Option<String>, usize)>>;
 pub struct Aggregator {
     limits: Limits,
     per_ms: f64,
-    /// Samples added, all groups together.
-    count: u64,
     /// Samples of no kept endpoint (unnamed, or past the cap). Each sample joins exactly one
     /// group, this or its endpoint's; the overall figures are their sum, made by `finish`.
     rest: Acc,
@@ -329,7 +327,6 @@ impl Aggregator {
         Aggregator {
             limits,
             per_ms,
-            count: 0,
             rest: Acc::new(SIGFIG, per_ms),
             index: HashMap::default(),
             endpoints: Vec::new(),
@@ -342,8 +339,9 @@ impl Aggregator {
         }
     }
 
+    /// Samples added so far, all groups together.
     pub fn count(&self) -> u64 {
-        self.count
+        self.rest.count + self.endpoints.iter().map(|(_, _, e)| e.count).sum::<u64>()
     }
 
     /// Finds or creates an endpoint; `None` when the cap is reached.
@@ -391,7 +389,6 @@ impl Aggregator {
     pub fn add_at(&mut self, slot: Slot, s: &Sample) {
         let max_codes = self.limits.max_status_codes;
         let m = Measured::of(s.elapsed_ms, self.per_ms);
-        self.count += 1;
         let acc = match slot {
             Slot::Endpoint(i) => &mut self.endpoints[i].2,
             Slot::Dropped => {

@@ -79,7 +79,6 @@ impl Aggregator {
                 }
             }
         }
-        self.count += other.count;
         self.unnamed += other.unnamed;
         // Both to the coarser width, then together, then coarser still while over the cap: the
         // width is then the narrowest that fits all samples, as a single pass finds it.
