@@ -96,7 +96,7 @@ fn to_ns(ms: f64) -> i128 {
 }
 
 /// One sample's latency in the two integer forms it is added in, converted once per sample
-/// rather than once for each group it joins (overall, endpoint, time bucket).
+/// rather than once for each group it joins (its endpoint or the rest, and its time bucket).
 #[derive(Clone, Copy)]
 struct Measured {
     ns: i128,
