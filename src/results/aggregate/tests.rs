@@ -43,6 +43,23 @@ fn exact_counts_extremes_and_nearest_rank_percentiles() {
     assert_eq!(o.throughput_rps, Some(10.0));
 }
 
+proptest::proptest! {
+    /// Whole milliseconds take an integer shortcut; it must give what the general rounding gives.
+    #[test]
+    fn whole_milliseconds_convert_as_any_latency_does(
+        ms in proptest::prop_oneof![0i64..5000, 0i64..(1 << 34), -10i64..0],
+        frac in proptest::prop_oneof![proptest::strategy::Just(0.0), 0.0f64..1.0],
+    ) {
+        let ms = ms as f64 + frac;
+        for resolution in [Resolution::Millis, Resolution::Micros] {
+            let per_ms = resolution.per_ms();
+            let m = Measured::of(ms, per_ms);
+            proptest::prop_assert_eq!(m.ns, to_ns(ms));
+            proptest::prop_assert_eq!(m.units, to_units(ms, per_ms));
+        }
+    }
+}
+
 #[test]
 fn floor_without_libm_agrees_with_floor() {
     for q in [
