@@ -5,6 +5,7 @@
 use foldhash::HashMap;
 
 use super::Columns;
+use super::marks::Marks;
 use crate::results::aggregate::{Aggregator, Sample, Slot};
 
 /// Rows needing more cells than this always take the full reader.
@@ -30,6 +31,8 @@ pub(super) struct FastPath {
     /// The last status code seen, as text: runs repeat a few codes, and comparing bytes beats
     /// checking UTF-8 on every row.
     last_code: String,
+    /// Reused from block to block.
+    marks: Marks,
 }
 
 /// Endpoint slots by the raw bytes of label and method: most files repeat a few labels millions
@@ -138,34 +141,34 @@ impl SlotCache {
     }
 }
 
-/// The top bit of each byte of `v` that is zero, exactly (no carries between bytes).
-fn zero_bytes(v: u64) -> u64 {
-    const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-    !(((v & LOW7) + LOW7) | v | LOW7)
+/// `super::parse_uint` of `block[from..to]`. Up to 16 digits are read as one or two words ending
+/// at the cell's end, whenever the block holds the 8 or 16 bytes before it: no loop over digits,
+/// whose count varies row to row (and a loop's exit is then mispredicted).
+fn uint_in(block: &[u8], from: usize, to: usize) -> Option<u64> {
+    match to - from {
+        len @ 1..=8 if to >= 8 => digits_ending_at(block, to, len),
+        len @ 9..=16 if to >= 16 => Some(
+            digits_ending_at(block, to - 8, len - 8)? * 100_000_000
+                + digits_ending_at(block, to, 8)?,
+        ),
+        _ => super::parse_uint(&block[from..to]),
+    }
 }
 
-/// `super::parse_uint`, with the last eight digits of long numbers (epoch milliseconds have
-/// thirteen) taken in one step.
-fn parse_uint(cell: &[u8]) -> Option<u64> {
-    if cell.len() < 8 || cell.len() > 19 {
-        return super::parse_uint(cell);
-    }
-    let (high, low) = cell.split_at(cell.len() - 8);
-    let high = if high.is_empty() {
-        0
-    } else {
-        super::parse_uint(high)?
-    };
-    Some(high * 100_000_000 + eight_digits(low)?)
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The `len` (1 to 8) bytes ending at `to` (at least 8) read as decimal digits, or `None` if any
+/// is not one.
+fn digits_ending_at(block: &[u8], to: usize, len: usize) -> Option<u64> {
+    let word = u64::from_le_bytes(block[to - 8..to].try_into().ok()?);
+    // Little-endian: the cell is the word's high `len` bytes; the bytes before it become '0's.
+    let cell = !0u64 << (8 * (8 - len));
+    eight_digits((word & cell) | (ZEROS & !cell))
 }
 
 /// Eight ASCII digits read as one word (most significant first), or `None` if any is not one.
-fn eight_digits(cell: &[u8]) -> Option<u64> {
-    let mut bytes = [0u8; 8];
-    bytes.copy_from_slice(cell);
-    let v = u64::from_le_bytes(bytes);
+fn eight_digits(v: u64) -> Option<u64> {
     const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
     // Every byte 0x30..=0x3F, and none past 0x39 (adding 6 would carry into the high nibble).
     if v & HIGH != ZEROS || v.wrapping_add(0x0606_0606_0606_0606) & HIGH != ZEROS {
         return None;
@@ -203,6 +206,7 @@ impl FastPath {
             max_start: u64::MAX,
             slots: SlotCache::default(),
             last_code: String::new(),
+            marks: Marks::default(),
         })
     }
 
@@ -217,12 +221,17 @@ impl FastPath {
     /// can read; returns the bytes and lines taken. Blank lines are taken and skipped, as the
     /// full reader skips them. The first row not taken starts at the returned offset.
     pub(super) fn take_rows(&mut self, block: &[u8], agg: &mut Aggregator) -> (usize, usize) {
+        // Cell bounds are kept as u32 (a smaller array to clear per row).
+        if u32::try_from(block.len()).is_err() {
+            return (0, 0);
+        }
         let mut pos = 0;
         let mut lines = 0;
         // Rows from the first quote on are the full reader's.
         let quote = memchr::memchr(b'"', block).unwrap_or(block.len());
-        while let Some(n) = memchr::memchr(b'\n', &block[pos..]) {
-            let nl = pos + n;
+        let mut marks = std::mem::take(&mut self.marks);
+        marks.reset(block.len());
+        while let Some(nl) = marks.line_end(block, self.delimiter, pos) {
             if quote < nl {
                 break;
             }
@@ -231,7 +240,7 @@ impl FastPath {
                 end -= 1;
             }
             if end > pos {
-                let Some(row) = self.parse(&block[pos..end]) else {
+                let Some(row) = self.parse(&marks, block, pos, end) else {
                     break;
                 };
                 if !self.add(&row, agg) {
@@ -241,78 +250,53 @@ impl FastPath {
             pos = nl + 1;
             lines += 1;
         }
+        self.marks = marks;
         (pos, lines)
     }
 
-    /// Parses one quote-free line (without its line end) the way the full reader would, or
-    /// `None` when only the full reader can say what it holds.
-    fn parse<'a>(&self, line: &'a [u8]) -> Option<Row<'a>> {
-        // Cell bounds are kept as u32 (a smaller array to clear per row).
-        if u32::try_from(line.len()).is_err() {
-            return None;
-        }
+    /// Parses the quote-free row `block[start..end]` (without its line end, marked in `marks`)
+    /// the way the full reader would, or `None` when only the full reader can say what it holds.
+    fn parse<'a>(
+        &self,
+        marks: &Marks,
+        block: &'a [u8],
+        start: usize,
+        end: usize,
+    ) -> Option<Row<'a>> {
         let mut bounds = [0u32; MAX_CELLS + 1];
-        let mut cells = 1;
-        if cells < self.needed {
-            // Eight bytes at a time: a mask with the top bit set in each byte equal to the
-            // delimiter, then one step per delimiter found.
-            let splat = u64::from_ne_bytes([self.delimiter; 8]);
-            let mut chunks = line.chunks_exact(8);
-            let mut base = 0usize;
-            'words: for chunk in chunks.by_ref() {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(chunk);
-                let mut hits = zero_bytes(u64::from_le_bytes(word) ^ splat);
-                while hits != 0 {
-                    let at = base + (hits.trailing_zeros() / 8) as usize;
-                    bounds[cells] = (at + 1) as u32;
-                    cells += 1;
-                    if cells == self.needed {
-                        break 'words;
-                    }
-                    hits &= hits - 1;
-                }
-                base += 8;
-            }
-            if cells < self.needed {
-                for (i, &b) in chunks.remainder().iter().enumerate() {
-                    if b == self.delimiter {
-                        bounds[cells] = (base + i + 1) as u32;
-                        cells += 1;
-                        if cells == self.needed {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        if cells < self.needed {
-            return None;
-        }
-        let last_start = bounds[cells - 1] as usize;
-        let last_end = memchr::memchr(self.delimiter, &line[last_start..])
-            .map_or(line.len(), |e| last_start + e);
-        let cell = |i: usize| -> &'a [u8] {
-            let start = bounds[i] as usize;
-            let end = if i + 1 < cells {
-                bounds[i + 1] as usize - 1
+        let cells = self.needed;
+        let last_end = marks.cells(start, end, cells, &mut bounds)?;
+        // Where cell `i` is in the block.
+        let span = |i: usize| -> (usize, usize) {
+            let from = start + bounds[i] as usize;
+            let to = if i + 1 < cells {
+                start + bounds[i + 1] as usize - 1
             } else {
                 last_end
             };
-            &line[start..end]
+            (from, to)
         };
-        let elapsed = parse_uint(cell(self.elapsed))?;
+        let cell = |i: usize| -> &'a [u8] {
+            let (from, to) = span(i);
+            &block[from..to]
+        };
+        let uint = |i: usize| {
+            let (from, to) = span(i);
+            uint_in(block, from, to)
+        };
+        let elapsed = uint(self.elapsed)?;
         let start = match self.timestamp {
-            Some(i) => Some(parse_uint(cell(i)).filter(|t| *t <= self.max_start)?),
+            Some(i) => Some(uint(i).filter(|t| *t <= self.max_start)?),
             None => None,
         };
         let success = match self.success {
             Some(i) => Some(super::parse_bool(cell(i))?),
             None => None,
         };
-        let users = match self.threads.map(cell) {
-            Some([]) | None => None,
-            Some(c) => Some(parse_uint(c)?),
+        let users = match self.threads.map(span) {
+            Some((from, to)) if from == to => None,
+            None => None,
+            Some((from, to)) => Some(uint_in(block, from, to)?),
         };
         let label = self.label.map(cell);
         let method = self.method.map_or(&[][..], cell);
@@ -379,7 +363,13 @@ impl FastPath {
 
     /// The start of the first data row in `line`, as the fast path reads it, for `set_origin`.
     pub(super) fn start_of(&self, line: &[u8]) -> Option<Option<u64>> {
-        self.parse(line).map(|r| r.start)
+        let mut block = line.to_vec();
+        block.push(b'\n');
+        let mut marks = Marks::default();
+        marks.reset(block.len());
+        let end = marks.line_end(&block, self.delimiter, 0)?;
+        (end == line.len()).then_some(())?;
+        self.parse(&marks, &block, 0, end).map(|r| r.start)
     }
 }
 
@@ -389,13 +379,22 @@ mod tests {
 
     proptest! {
         #[test]
-        fn whole_numbers_read_as_the_full_reader_reads_them(cell in "[0-9]{0,21}|[0-9/ :.x-]{0,20}") {
-            prop_assert_eq!(super::parse_uint(cell.as_bytes()), super::super::parse_uint(cell.as_bytes()));
+        fn whole_numbers_read_as_the_full_reader_reads_them(
+            before in "[0-9,a]{0,20}",
+            cell in "[0-9]{0,21}|[0-9/ :.x-]{0,20}",
+        ) {
+            let block = format!("{before}{cell},1");
+            let (from, to) = (before.len(), before.len() + cell.len());
+            prop_assert_eq!(super::uint_in(block.as_bytes(), from, to), super::super::parse_uint(cell.as_bytes()));
         }
 
         #[test]
-        fn any_bytes_read_alike(cell in proptest::collection::vec(any::<u8>(), 0..20)) {
-            prop_assert_eq!(super::parse_uint(&cell), super::super::parse_uint(&cell));
+        fn any_bytes_read_alike(
+            before in proptest::collection::vec(any::<u8>(), 0..20),
+            cell in proptest::collection::vec(any::<u8>(), 0..20),
+        ) {
+            let block = [&before[..], &cell[..]].concat();
+            prop_assert_eq!(super::uint_in(&block, before.len(), block.len()), super::super::parse_uint(&cell));
         }
     }
 }

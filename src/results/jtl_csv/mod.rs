@@ -4,6 +4,7 @@
 #[cfg(test)]
 mod equivalence;
 mod fast;
+mod marks;
 mod parallel;
 
 pub use parallel::read_parts;
