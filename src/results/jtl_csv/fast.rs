@@ -33,6 +33,15 @@ pub(super) struct FastPath {
     last_code: String,
     /// Reused from block to block.
     marks: Marks,
+    memos: Memos,
+}
+
+/// One `Memo` per number column.
+#[derive(Clone, Default)]
+struct Memos {
+    elapsed: Memo,
+    start: Memo,
+    users: Memo,
 }
 
 /// Endpoint slots by the raw bytes of label and method: most files repeat a few labels millions
@@ -143,27 +152,47 @@ impl SlotCache {
 
 /// `super::parse_uint` of `block[from..to]`. Up to 16 digits are read as one or two words ending
 /// at the cell's end, whenever the block holds the 8 or 16 bytes before it: no loop over digits,
-/// whose count varies row to row (and a loop's exit is then mispredicted).
-fn uint_in(block: &[u8], from: usize, to: usize) -> Option<u64> {
+/// whose count varies row to row (and a loop's exit is then mispredicted). The leading word goes
+/// through `memo`, the column's last one.
+fn uint_in(block: &[u8], from: usize, to: usize, memo: &mut Memo) -> Option<u64> {
     match to - from {
-        len @ 1..=8 if to >= 8 => digits_ending_at(block, to, len),
+        len @ 1..=8 if to >= 8 => memo.digits(word_ending_at(block, to, len)?),
         len @ 9..=16 if to >= 16 => Some(
-            digits_ending_at(block, to - 8, len - 8)? * 100_000_000
-                + digits_ending_at(block, to, 8)?,
+            memo.digits(word_ending_at(block, to - 8, len - 8)?)? * 100_000_000
+                + eight_digits(word_ending_at(block, to, 8)?)?,
         ),
         _ => super::parse_uint(&block[from..to]),
     }
 }
 
+/// A column's last leading word and its value: timestamps share their leading digits for hours,
+/// and thread counts change seldom, so most rows skip the conversion.
+#[derive(Clone, Copy, Default)]
+struct Memo {
+    /// 0 at first, which is no digits and reads as `None`, as `value` says.
+    word: u64,
+    value: Option<u64>,
+}
+
+impl Memo {
+    fn digits(&mut self, word: u64) -> Option<u64> {
+        if word != self.word {
+            self.word = word;
+            self.value = eight_digits(word);
+        }
+        self.value
+    }
+}
+
 const ZEROS: u64 = 0x3030_3030_3030_3030;
 
-/// The `len` (1 to 8) bytes ending at `to` (at least 8) read as decimal digits, or `None` if any
-/// is not one.
-fn digits_ending_at(block: &[u8], to: usize, len: usize) -> Option<u64> {
+/// The `len` (1 to 8) bytes ending at `to` (at least 8) as a word of eight digits, the bytes
+/// before the cell read as '0'.
+fn word_ending_at(block: &[u8], to: usize, len: usize) -> Option<u64> {
     let word = u64::from_le_bytes(block[to - 8..to].try_into().ok()?);
-    // Little-endian: the cell is the word's high `len` bytes; the bytes before it become '0's.
+    // Little-endian: the cell is the word's high `len` bytes.
     let cell = !0u64 << (8 * (8 - len));
-    eight_digits((word & cell) | (ZEROS & !cell))
+    Some((word & cell) | (ZEROS & !cell))
 }
 
 /// Eight ASCII digits read as one word (most significant first), or `None` if any is not one.
@@ -206,6 +235,7 @@ impl FastPath {
             max_start: u64::MAX,
             slots: SlotCache::default(),
             last_code: String::new(),
+            memos: Memos::default(),
             marks: Marks::default(),
         })
     }
@@ -257,7 +287,7 @@ impl FastPath {
     /// Parses the quote-free row `block[start..end]` (without its line end, marked in `marks`)
     /// the way the full reader would, or `None` when only the full reader can say what it holds.
     fn parse<'a>(
-        &self,
+        &mut self,
         marks: &Marks,
         block: &'a [u8],
         start: usize,
@@ -280,13 +310,15 @@ impl FastPath {
             let (from, to) = span(i);
             &block[from..to]
         };
-        let uint = |i: usize| {
-            let (from, to) = span(i);
-            uint_in(block, from, to)
+        let memos = &mut self.memos;
+        let elapsed = {
+            let (from, to) = span(self.elapsed);
+            uint_in(block, from, to, &mut memos.elapsed)?
         };
-        let elapsed = uint(self.elapsed)?;
-        let start = match self.timestamp {
-            Some(i) => Some(uint(i).filter(|t| *t <= self.max_start)?),
+        let start = match self.timestamp.map(span) {
+            Some((from, to)) => {
+                Some(uint_in(block, from, to, &mut memos.start).filter(|t| *t <= self.max_start)?)
+            }
             None => None,
         };
         let success = match self.success {
@@ -296,7 +328,7 @@ impl FastPath {
         let users = match self.threads.map(span) {
             Some((from, to)) if from == to => None,
             None => None,
-            Some((from, to)) => Some(uint_in(block, from, to)?),
+            Some((from, to)) => Some(uint_in(block, from, to, &mut memos.users)?),
         };
         let label = self.label.map(cell);
         let method = self.method.map_or(&[][..], cell);
@@ -362,7 +394,7 @@ impl FastPath {
     }
 
     /// The start of the first data row in `line`, as the fast path reads it, for `set_origin`.
-    pub(super) fn start_of(&self, line: &[u8]) -> Option<Option<u64>> {
+    pub(super) fn start_of(&mut self, line: &[u8]) -> Option<Option<u64>> {
         let mut block = line.to_vec();
         block.push(b'\n');
         let mut marks = Marks::default();
@@ -378,23 +410,28 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// Cells read one after another through one memo, as a column's are.
         #[test]
         fn whole_numbers_read_as_the_full_reader_reads_them(
-            before in "[0-9,a]{0,20}",
-            cell in "[0-9]{0,21}|[0-9/ :.x-]{0,20}",
+            rows in proptest::collection::vec(("[0-9,a]{0,20}", "[0-9]{0,21}|[0-9/ :.x-]{0,20}|1732700[0-9]{6}"), 1..8),
         ) {
-            let block = format!("{before}{cell},1");
-            let (from, to) = (before.len(), before.len() + cell.len());
-            prop_assert_eq!(super::uint_in(block.as_bytes(), from, to), super::super::parse_uint(cell.as_bytes()));
+            let mut memo = super::Memo::default();
+            for (before, cell) in rows {
+                let block = format!("{before}{cell},1");
+                let (from, to) = (before.len(), before.len() + cell.len());
+                prop_assert_eq!(super::uint_in(block.as_bytes(), from, to, &mut memo), super::super::parse_uint(cell.as_bytes()));
+            }
         }
 
         #[test]
         fn any_bytes_read_alike(
-            before in proptest::collection::vec(any::<u8>(), 0..20),
-            cell in proptest::collection::vec(any::<u8>(), 0..20),
+            rows in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 0..20), proptest::collection::vec(any::<u8>(), 0..20)), 1..8),
         ) {
-            let block = [&before[..], &cell[..]].concat();
-            prop_assert_eq!(super::uint_in(&block, before.len(), block.len()), super::super::parse_uint(&cell));
+            let mut memo = super::Memo::default();
+            for (before, cell) in rows {
+                let block = [&before[..], &cell[..]].concat();
+                prop_assert_eq!(super::uint_in(&block, before.len(), block.len(), &mut memo), super::super::parse_uint(&cell));
+            }
         }
     }
 }

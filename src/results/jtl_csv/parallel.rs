@@ -62,7 +62,7 @@ pub(super) fn read_parts_of_any_size(
     else {
         return None;
     };
-    let fast = FastPath::new(&cols, delimiter)?.for_parts();
+    let mut fast = FastPath::new(&cols, delimiter)?.for_parts();
     // Buckets count from the first sample's start; every part needs it before it begins.
     let first_end = header_end + memchr::memchr(b'\n', &head[header_end..])?;
     let mut first = &head[header_end..first_end];
