@@ -64,6 +64,8 @@ fn label(rng: &mut Rng, k: &Knobs) -> String {
         2 if rng.chance(k.odd * 20) => format!("two\nlines {i}"),
         3 => format!("GET /ünïcode/{i}"),
         4 => format!("a label long enough to pass sixteen bytes {i}"),
+        // Same length and outer bytes, told apart only in the middle.
+        5 => format!("GET /orders/{:04}/lines/all", i % 10_000),
         _ => format!("GET /item/{i}"),
     }
 }

@@ -68,12 +68,11 @@ struct Entry {
 /// long mean equal strings; longer ones are compared in full.
 fn sketch(label: &[u8], method: &[u8]) -> [u64; 5] {
     let ends = |b: &[u8]| match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
-        // Two fixed-size loads; shorter strings (methods, short labels) are padded.
+        // Two fixed-size loads; shorter strings (methods, short labels) are read as if padded
+        // with zeros, byte by byte (a copy into a padded buffer is a library call).
         (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
         _ => {
-            let mut head = [0u8; 8];
-            head[..b.len()].copy_from_slice(b);
-            let v = u64::from_le_bytes(head);
+            let v = b.iter().rev().fold(0u64, |v, &c| v << 8 | u64::from(c));
             (v, v)
         }
     };
@@ -98,9 +97,17 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
-/// Whether two byte strings with the same sketch are equal.
+/// Whether two byte strings with the same sketch are equal: their lengths and outer 8 bytes are,
+/// so only the middle is compared, a word at a time (slice equality calls memcmp).
 fn same(sketched: &[u8], other: &[u8]) -> bool {
-    sketched.len() <= 16 || sketched == other
+    let word = |b: &[u8], i: usize| {
+        b.get(i..)
+            .and_then(|w| w.first_chunk::<8>())
+            .map(|w| u64::from_ne_bytes(*w))
+    };
+    (8..sketched.len().saturating_sub(8))
+        .step_by(8)
+        .all(|i| word(sketched, i) == word(other, i))
 }
 
 impl SlotCache {
@@ -408,6 +415,31 @@ impl FastPath {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
+
+    #[test]
+    fn labels_differing_anywhere_get_their_own_slots() {
+        use super::SlotCache;
+        use crate::results::aggregate::Slot;
+        let labels = [
+            "GET /orders/0001/lines/all",
+            "GET /orders/0002/lines/all",
+            "GET /orders/1001/lines/all",
+            "GET /orders/0001/lines/alL",
+            "gET /orders/0001/lines/all",
+            "GET /a",
+            "GET /b",
+            "",
+        ];
+        let mut cache = SlotCache::default();
+        for (i, l) in labels.iter().enumerate() {
+            assert_eq!(cache.get(l.as_bytes(), b""), None, "{l}");
+            cache.put(l.as_bytes(), b"", Slot::Endpoint(i));
+        }
+        for (i, l) in labels.iter().enumerate() {
+            assert_eq!(cache.get(l.as_bytes(), b""), Some(Slot::Endpoint(i)), "{l}");
+            assert_eq!(cache.get(l.as_bytes(), b"POST"), None, "{l}");
+        }
+    }
 
     proptest! {
         /// Cells read one after another through one memo, as a column's are.
