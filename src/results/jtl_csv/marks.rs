@@ -2,11 +2,17 @@
 //! byte `64 * k + i`. Finding a row's cells is then a walk over set bits, a fixed number of
 //! steps per row, instead of a byte loop whose branches depend on the data.
 //!
+//! Most rows are shorter than 128 bytes: their bits are read as one 128-bit window from the row's
+//! start, so the steps do not branch on where a row crosses a 64-byte word either. Longer rows
+//! walk the masks word by word.
+//!
 //! Masks are made a window at a time, just ahead of the rows being read, so the bytes are still
 //! in cache when the row is parsed.
 
 /// Bytes marked at a time.
 const WINDOW: usize = 2048;
+/// Bytes past a row's start that must be marked before its window is read (three words).
+const AHEAD: usize = 192;
 
 #[derive(Clone, Default)]
 pub(super) struct Marks {
@@ -31,11 +37,16 @@ impl Marks {
     /// rest of the block holds none.
     #[inline]
     pub(super) fn line_end(&mut self, block: &[u8], delimiter: u8, from: usize) -> Option<usize> {
-        let mut k = from / 64;
-        if from >= self.done && !self.mark(block, delimiter) {
-            return None;
+        while self.done < block.len().min(from + AHEAD) {
+            self.mark(block, delimiter);
         }
-        let mut bits = self.line_ends[k] & (!0u64 << (from % 64));
+        let near = window(&self.line_ends, from);
+        if near != 0 {
+            return Some(from + near.trailing_zeros() as usize);
+        }
+        // None in the next 128 bytes: a long row, or the end of the block.
+        let mut k = from / 64;
+        let mut bits = *self.line_ends.get(k)? & (!0u64 << (from % 64));
         loop {
             if bits != 0 {
                 return Some(k * 64 + bits.trailing_zeros() as usize);
@@ -59,6 +70,27 @@ impl Marks {
         cells: usize,
         bounds: &mut [u32],
     ) -> Option<usize> {
+        let len = end - start;
+        if len <= 128 {
+            // The row's bits, from its start, cut at its end (`line_end` marked them).
+            let mut bits = window(&self.delimiters, start)
+                & (!0u128).checked_shr((128 - len) as u32).unwrap_or(0);
+            for bound in bounds.iter_mut().take(cells).skip(1) {
+                if bits == 0 {
+                    return None;
+                }
+                *bound = bits.trailing_zeros() + 1;
+                bits &= bits - 1;
+            }
+            return Some(
+                start
+                    + if bits == 0 {
+                        len
+                    } else {
+                        bits.trailing_zeros() as usize
+                    },
+            );
+        }
         let mut k = start / 64;
         let mut bits = self.delimiters[k] & (!0u64 << (start % 64));
         for bound in bounds.iter_mut().take(cells).skip(1) {
@@ -114,6 +146,16 @@ impl Marks {
         self.done = to;
         true
     }
+}
+
+/// The 128 bits of `masks` from byte `at` on; bits past the masks are 0.
+#[inline]
+fn window(masks: &[u64], at: usize) -> u128 {
+    let k = at / 64;
+    let s = (at % 64) as u32;
+    let word = |i: usize| u128::from(masks.get(k + i).copied().unwrap_or(0));
+    // Two shifts of at most 64: one of 128 would overflow when `s` is 0.
+    ((word(0) | word(1) << 64) >> s) | (word(2) << 64 << (64 - s))
 }
 
 /// The delimiter and line-end masks of 64 bytes.
@@ -218,7 +260,8 @@ mod tests {
 
         #[test]
         fn rows_split_as_a_byte_split_does(
-            text in "([a-c,]{0,90}\n){1,60}[a-c,]{0,20}",
+            // Rows either side of the 128 bytes one window covers.
+            text in "([a-c,]{0,20}\n|[a-c,]{100,140}\n|[a-c,]{0,300}\n){1,40}[a-c,]{0,150}",
             cells in 1usize..6,
         ) {
             let block = text.as_bytes();
@@ -231,6 +274,7 @@ mod tests {
                 let row = &block[start..end];
                 let want: Vec<&[u8]> = row.split(|b| *b == b',').collect();
                 let mut bounds = [0u32; 8];
+                prop_assert!(cells < bounds.len());
                 match marks.cells(start, end, cells, &mut bounds) {
                     None => prop_assert!(want.len() < cells),
                     Some(last_end) => {
