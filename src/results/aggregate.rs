@@ -106,19 +106,32 @@ struct Measured {
 impl Measured {
     #[inline]
     fn of(ms: f64, per_ms: f64) -> Self {
-        // Whole milliseconds (JMeter's) convert by integer arithmetic, cheaper than the rounding
-        // and clamping below. Below 2^33 ms every product is exact in f64 as well, so both ways
-        // give the same figures.
-        let whole = ms as i64;
-        if whole as f64 == ms && (0..1 << 33).contains(&whole) {
-            return Measured {
-                ns: i128::from(whole * 1_000_000),
-                units: (whole.min(MAX_MS as i64) as f64 * per_ms) as i64 as u64,
-            };
+        // Saturating: negative and NaN latencies give 0, which is then not equal to them.
+        let whole = ms as u64;
+        if whole as f64 == ms {
+            return Measured::of_whole(whole, per_ms);
         }
         Measured {
             ns: to_ns(ms),
             units: to_units(ms, per_ms),
+        }
+    }
+
+    /// Whole milliseconds (JMeter's) convert by integer arithmetic, cheaper than the rounding and
+    /// clamping of `of`. Below 2^33 ms every product is exact in f64 as well, so both ways give
+    /// the same figures.
+    #[inline]
+    fn of_whole(ms: u64, per_ms: f64) -> Self {
+        if ms >= 1 << 33 {
+            let ms = ms as f64;
+            return Measured {
+                ns: to_ns(ms),
+                units: to_units(ms, per_ms),
+            };
+        }
+        Measured {
+            ns: i128::from(ms * 1_000_000),
+            units: (ms.min(MAX_MS as u64) as f64 * per_ms) as u64,
         }
     }
 }
@@ -397,8 +410,19 @@ impl Aggregator {
 
     /// `add` for a sample whose slot is known (its `name` and `method` are not looked at).
     pub fn add_at(&mut self, slot: Slot, s: &Sample) {
+        self.add_measured(slot, s, Measured::of(s.elapsed_ms, self.per_ms));
+    }
+
+    /// `add_at` for a latency of `ms` whole milliseconds (`s.elapsed_ms` is the same), which
+    /// skips a round trip through floating point.
+    pub fn add_whole_ms_at(&mut self, slot: Slot, s: &Sample, ms: u64) {
+        debug_assert_eq!(s.elapsed_ms, ms as f64);
+        self.add_measured(slot, s, Measured::of_whole(ms, self.per_ms));
+    }
+
+    #[inline]
+    fn add_measured(&mut self, slot: Slot, s: &Sample, m: Measured) {
         let max_codes = self.limits.max_status_codes;
-        let m = Measured::of(s.elapsed_ms, self.per_ms);
         let acc = match slot {
             Slot::Endpoint(i) => &mut self.endpoints[i].2,
             Slot::Dropped => {

@@ -47,7 +47,7 @@ proptest::proptest! {
     /// Whole milliseconds take an integer shortcut; it must give what the general rounding gives.
     #[test]
     fn whole_milliseconds_convert_as_any_latency_does(
-        ms in proptest::prop_oneof![0i64..5000, 0i64..(1 << 34), -10i64..0],
+        ms in proptest::prop_oneof![0i64..5000, 0i64..(1 << 34), -10i64..0, (1i64 << 60)..(1 << 62)],
         frac in proptest::prop_oneof![proptest::strategy::Just(0.0), 0.0f64..1.0],
     ) {
         let ms = ms as f64 + frac;
@@ -56,6 +56,18 @@ proptest::proptest! {
             let m = Measured::of(ms, per_ms);
             proptest::prop_assert_eq!(m.ns, to_ns(ms));
             proptest::prop_assert_eq!(m.units, to_units(ms, per_ms));
+        }
+    }
+
+    #[test]
+    fn whole_milliseconds_given_as_integers_convert_alike(
+        ms in proptest::prop_oneof![0u64..5000, 0u64..(1 << 40), proptest::num::u64::ANY],
+    ) {
+        for resolution in [Resolution::Millis, Resolution::Micros] {
+            let per_ms = resolution.per_ms();
+            let m = Measured::of_whole(ms, per_ms);
+            proptest::prop_assert_eq!(m.ns, to_ns(ms as f64));
+            proptest::prop_assert_eq!(m.units, to_units(ms as f64, per_ms));
         }
     }
 }

@@ -385,7 +385,7 @@ impl FastPath {
         let success = row
             .success
             .or_else(|| code.map(|c| c.starts_with('2') || c.starts_with('3')));
-        agg.add_at(
+        agg.add_whole_ms_at(
             slot,
             &Sample {
                 start_ms: row.start.map(|t| t as f64),
@@ -396,6 +396,7 @@ impl FastPath {
                 status: code,
                 users: row.users.map(|u| u as f64),
             },
+            row.elapsed,
         );
         true
     }
