@@ -65,7 +65,7 @@ struct Entry {
 }
 
 /// Lengths and up to 8 bytes from each end of both: equal sketches of strings up to 16 bytes
-/// long mean equal strings; longer ones are compared in full.
+/// long mean equal strings; longer ones are compared in the middle too (`same`).
 fn sketch(label: &[u8], method: &[u8]) -> [u64; 5] {
     let ends = |b: &[u8]| match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
         // Two fixed-size loads; shorter strings (methods, short labels) are read as if padded
@@ -408,7 +408,9 @@ impl FastPath {
         let mut marks = Marks::default();
         marks.reset(block.len());
         let end = marks.line_end(&block, self.delimiter, 0)?;
-        (end == line.len()).then_some(())?;
+        if end != line.len() {
+            return None; // not one line
+        }
         self.parse(&marks, &block, 0, end).map(|r| r.start)
     }
 }

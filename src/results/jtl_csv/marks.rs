@@ -82,14 +82,13 @@ impl Marks {
                 *bound = bits.trailing_zeros() + 1;
                 bits &= bits - 1;
             }
-            return Some(
-                start
-                    + if bits == 0 {
-                        len
-                    } else {
-                        bits.trailing_zeros() as usize
-                    },
-            );
+            // The last cell ends at the next delimiter or the row's end.
+            let last_end = if bits == 0 {
+                len
+            } else {
+                bits.trailing_zeros() as usize
+            };
+            return Some(start + last_end);
         }
         let mut k = start / 64;
         let mut bits = self.delimiters[k] & (!0u64 << (start % 64));
