@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 samples="${1:-10000000}"
 points="${2:-2000000}"
-# Each contender runs this many times; the fastest run counts (wall and its CPU), and the
-# largest peak RSS of all runs. Neighbours' load on a shared machine only ever slows a run down.
+# Each contender runs this many times, in rounds of one run each; the fastest run counts (wall
+# and its CPU), and the largest peak RSS of all runs. Neighbours' load on a shared machine only
+# ever slows a run down.
 runs="${BENCH_RUNS:-3}"
 dir="target/bench"
 mkdir -p "$dir"
@@ -93,23 +94,20 @@ print(len(df), int((df["tags.expected_response"] == "false").sum()),
       df["value"].quantile(q).tolist(), len(df.groupby("tags.name")["value"].quantile(q)))
 PY
 
-measure() { # label command... ; prints "label wall_s cpu_s maxrss_kib", best wall of $runs runs
-  local label="$1"
-  shift
-  local i out t0 t1 best=""
-  for ((i = 0; i < runs; i++)); do
-    # Wall time from the shell's microsecond clock: time's own %e has 10 ms steps, too coarse
-    # for the 80 ms that wc -l takes on the k6 file. time still gives the CPU and peak RSS.
-    t0=$EPOCHREALTIME
-    out="$( { /usr/bin/time -f '%U %S %M' "$@" >/dev/null; } 2>&1 | tail -n1)"
-    t1=$EPOCHREALTIME
-    out="$(awk -v a="$t0" -v b="$t1" -v r="$out" 'BEGIN { printf "%.4f %s", b - a, r }')"
-    best="$(printf '%s\n%s\n' "$best" "$out" | awk 'NF == 4 {
-      if (!seen || $1 < w) { w = $1; c = $2 + $3 } if ($4 > m) m = $4; seen = 1 }
-      END { printf "%.4f %.2f 0 %s\n", w, c, m }')"
-  done
-  set -- $best
-  awk -v l="$label" -v e="$1" -v c="$2" -v m="$4" 'BEGIN { printf "%s %s %.2f %s\n", l, e, c, m }'
+run_once() { # command... ; prints "wall_s cpu_s maxrss_kib"
+  local t0 t1 out
+  # Wall time from the shell's microsecond clock: time's own %e has 10 ms steps, too coarse
+  # for the 80 ms that wc -l takes on the k6 file. time still gives the CPU and peak RSS.
+  t0=$EPOCHREALTIME
+  out="$( { /usr/bin/time -f '%U %S %M' "$@" >/dev/null; } 2>&1 | tail -n1)"
+  t1=$EPOCHREALTIME
+  awk -v a="$t0" -v b="$t1" -v r="$out" 'BEGIN { split(r, f, " "); printf "%.4f %.2f %s\n", b - a, f[1] + f[2], f[3] }'
+}
+
+best_of() { # best-so-far one-run ; the fastest wall (with its CPU), the largest peak RSS
+  printf '%s\n%s\n' "$1" "$2" | awk 'NF == 3 {
+    if (!seen || $1 < w) { w = $1; c = $2 } if ($3 > m) m = $3; seen = 1 }
+    END { printf "%.4f %.2f %s\n", w, c, m }'
 }
 
 report() { # file kind
@@ -120,12 +118,17 @@ report() { # file kind
   echo
   echo "== $file: $mb MiB ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), best of $runs runs)"
   cat "$file" >/dev/null # warm the page cache so every contender reads from memory
-  local wc pa p1 pd
-  wc=$(measure wc wc -l "$file")
-  pa=$(measure perfassist "$perfassist" results --metrics "$file")
-  # The same on one thread: what a one-core machine, or a file read in one pass, gets.
-  p1=$(PERFASSIST_THREADS=1 measure perfassist-1t "$perfassist" results --metrics "$file")
-  pd=$(measure pandas "$dir/venv/bin/python" "$dir/pandas_$kind.py" "$file")
+  local wc="" pa="" p1="" pd="" i
+  # Round by round, so that a neighbour's burst on the shared machine slows one round of each
+  # contender rather than every run of one of them.
+  for ((i = 0; i < runs; i++)); do
+    wc=$(best_of "$wc" "$(run_once wc -l "$file")")
+    pa=$(best_of "$pa" "$(run_once "$perfassist" results --metrics "$file")")
+    # The same on one thread: what a one-core machine, or a file read in one pass, gets.
+    p1=$(best_of "$p1" "$(PERFASSIST_THREADS=1 run_once "$perfassist" results --metrics "$file")")
+    pd=$(best_of "$pd" "$(run_once "$dir/venv/bin/python" "$dir/pandas_$kind.py" "$file")")
+  done
+  wc="wc $wc" pa="perfassist $pa" p1="perfassist-1t $p1" pd="pandas $pd"
   printf '%-12s %8s %8s %10s %12s\n' tool wall-s cpu-s "MB/s wall" "peak RSS"
   for row in "$wc" "$pa" "$p1" "$pd"; do
     set -- $row
