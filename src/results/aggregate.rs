@@ -103,12 +103,15 @@ struct Measured {
     units: u64,
 }
 
+/// Whole milliseconds below this convert by integer arithmetic (see `Measured::of_whole`).
+const WHOLE_EXACT: u64 = 1 << 33;
+
 impl Measured {
     #[inline]
     fn of(ms: f64, per_ms: f64) -> Self {
         // Saturating: negative and NaN latencies give 0, which is then not equal to them.
         let whole = ms as u64;
-        if whole as f64 == ms {
+        if whole as f64 == ms && whole < WHOLE_EXACT {
             return Measured::of_whole(whole, per_ms);
         }
         Measured {
@@ -118,16 +121,12 @@ impl Measured {
     }
 
     /// Whole milliseconds (JMeter's) convert by integer arithmetic, cheaper than the rounding and
-    /// clamping of `of`. Below 2^33 ms every product is exact in f64 as well, so both ways give
-    /// the same figures.
+    /// clamping of `of`. Below `WHOLE_EXACT` every product is exact in f64 as well, so both ways
+    /// give the same figures.
     #[inline]
     fn of_whole(ms: u64, per_ms: f64) -> Self {
-        if ms >= 1 << 33 {
-            let ms = ms as f64;
-            return Measured {
-                ns: to_ns(ms),
-                units: to_units(ms, per_ms),
-            };
+        if ms >= WHOLE_EXACT {
+            return Measured::of(ms as f64, per_ms);
         }
         Measured {
             ns: i128::from(ms * 1_000_000),
