@@ -190,9 +190,14 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
 }
 
 /// Reads a results file from disk. Raw-sample formats (JMeter JTL, k6 NDJSON, gzip or not) are
-/// read as a stream in constant memory; summaries are read whole. A Locust `X_stats.csv` picks
-/// up `X_stats_history.csv` and `X_failures.csv` from the same folder. `name` is used in errors.
-pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, ResultsError> {
+/// read as a stream in constant memory; summaries are read whole, and a summary larger than
+/// `max_document_bytes` is refused before it is read. A Locust `X_stats.csv` picks up
+/// `X_stats_history.csv` and `X_failures.csv` from the same folder. `name` is used in errors.
+pub fn read_file(
+    path: &std::path::Path,
+    name: &str,
+    max_document_bytes: u64,
+) -> Result<RunResults, ResultsError> {
     let mut file = std::fs::File::open(path)
         .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
     let meta = file.metadata().ok();
@@ -204,7 +209,7 @@ pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, Resul
     {
         return r;
     }
-    read_opened(path, name, &mut file, size)
+    read_opened(path, name, &mut file, size, max_document_bytes)
 }
 
 /// A large plain raw-sample file read in parts on `threads` threads, for the formats that can be;
@@ -232,6 +237,7 @@ fn parallelism() -> usize {
 pub fn read_file_hashed(
     path: &std::path::Path,
     name: &str,
+    max_document_bytes: u64,
 ) -> Result<(RunResults, String), ResultsError> {
     use sha2::{Digest, Sha256};
     let cannot = |e: std::io::Error| {
@@ -242,13 +248,13 @@ pub fn read_file_hashed(
     let size = meta.as_ref().map_or(0, |m| m.len());
     let threads = parallelism();
     if threads > 1 && size >= hash_apart::MIN_SIZE && meta.is_some_and(|m| m.is_file()) {
-        return hash_apart::read(path, name, &file, size, threads);
+        return hash_apart::read(path, name, &file, size, threads, max_document_bytes);
     }
     let mut hashing = Hashing {
         inner: file,
         hasher: Sha256::new(),
     };
-    let results = read_opened(path, name, &mut hashing, size)?;
+    let results = read_opened(path, name, &mut hashing, size, max_document_bytes)?;
     // A reader may stop before the end (a summary's limit, a Locust file read whole stays
     // complete): the digest covers every byte of the file all the same.
     std::io::copy(&mut hashing, &mut std::io::sink()).map_err(cannot)?;
@@ -275,6 +281,7 @@ fn read_opened(
     name: &str,
     file: &mut dyn std::io::Read,
     size: u64,
+    max_document_bytes: u64,
 ) -> Result<RunResults, ResultsError> {
     use std::io::{BufRead, BufReader, Read};
     let cannot = |e: std::io::Error| {
@@ -295,25 +302,33 @@ fn read_opened(
     if format.is_stream() {
         return stream::read(name, input, format);
     }
-    // Summaries are small; a huge file that is not a raw-sample stream is not one we know.
-    if gz || size > WHOLE_FILE_LIMIT {
+    // Summaries are read whole, so their size is bounded before anything is read: a huge file
+    // that is not a raw-sample stream is refused at once, at no memory cost.
+    let too_big = |size: u64| {
+        ResultsError::one(
+            name,
+            Diagnostic::error(
+                "",
+                format!(
+                    "{} and not a raw-sample format (JMeter JTL, k6 NDJSON): summaries are read whole, up to {}",
+                    crate::units::show_bytes(size),
+                    crate::units::show_bytes(max_document_bytes)
+                ),
+            )
+            .hint("is this the right file? Raise the limit (--max-document-bytes) if a summary really is this large"),
+        )
+    };
+    if !gz && size > max_document_bytes {
+        return Err(too_big(size));
+    }
+    if gz {
         let mut bytes = Vec::new();
         input
-            .take(WHOLE_FILE_LIMIT + 1)
+            .take(max_document_bytes + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| stream::io_error(name, None, &e))?;
-        if bytes.len() as u64 > WHOLE_FILE_LIMIT {
-            return Err(ResultsError::one(
-                name,
-                Diagnostic::error(
-                    "",
-                    format!(
-                        "over {} MiB and not a raw-sample format (JMeter JTL or k6 NDJSON)",
-                        WHOLE_FILE_LIMIT >> 20
-                    ),
-                )
-                .hint("summaries are small JSON or CSV files; is this the right file?"),
-            ));
+        if bytes.len() as u64 > max_document_bytes {
+            return Err(too_big(bytes.len() as u64));
         }
         return read(name, &bytes);
     }
@@ -336,8 +351,13 @@ pub fn is_raw_sample_stream(name: &str, head: &[u8]) -> bool {
     sniff::sniff(name, head).is_stream()
 }
 
-/// Summaries and JSON documents are read whole, up to this size.
-const WHOLE_FILE_LIMIT: u64 = 256 << 20;
+/// Summaries and JSON documents are read whole, up to this size by default. The largest real
+/// ones (an Artillery report of a day-long soak) are a few megabytes; reading one costs about 15
+/// times its size in memory.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: u64 = 32 << 20;
+
+/// A gzip file held in memory decompresses to at most this much when it is not a stream.
+const GZIP_DOCUMENT_LIMIT: u64 = DEFAULT_MAX_DOCUMENT_BYTES;
 
 /// A copy of the start of `input`'s buffer (one fill, up to `len` bytes), left unconsumed.
 fn peek(input: &mut dyn std::io::BufRead, len: usize) -> std::io::Result<Vec<u8>> {
@@ -491,10 +511,10 @@ fn read_gzip(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
     }
     let mut inner = Vec::new();
     input
-        .take(WHOLE_FILE_LIMIT + 1)
+        .take(GZIP_DOCUMENT_LIMIT + 1)
         .read_to_end(&mut inner)
         .map_err(|e| stream::io_error(name, None, &e))?;
-    if sniff::is_gzip(&inner) || inner.len() as u64 > WHOLE_FILE_LIMIT {
+    if sniff::is_gzip(&inner) || inner.len() as u64 > GZIP_DOCUMENT_LIMIT {
         return Err(ResultsError::one(
             name,
             Diagnostic::error("", "a compressed file of no raw-sample format we know"),

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::{ResultsError, RunResults};
 use crate::diag::{self, Diagnostic, show};
 use crate::locate::Positions;
+use crate::textdoc;
 use crate::units::{TimeUnit, parse_latency_ms};
 
 /// Where a value sits, for error messages.
@@ -264,22 +265,15 @@ pub fn read(name: &str, text: &str) -> Result<RunResults, ResultsError> {
 }
 
 fn read_json(name: &str, text: &str) -> Result<RunResults, ResultsError> {
-    let value: Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| {
-        let what = if e.is_eof() {
+    let value: Value = textdoc::parse_json(text.trim_start_matches('\u{feff}')).map_err(|e| {
+        let what = if e.message.starts_with("EOF while") {
             "the JSON ends early (truncated file?)"
         } else {
             "not valid JSON"
         };
         ResultsError::one(
             name,
-            Diagnostic::error(
-                "",
-                format!(
-                    "{what}: {}",
-                    e.to_string().split(" at line").next().unwrap_or("")
-                ),
-            )
-            .at(Some(e.line()), Some(e.column())),
+            Diagnostic::error("", format!("{what}: {}", e.message)).at(e.line, e.column),
         )
     })?;
     let Some(map) = value.as_object() else {

@@ -16,11 +16,12 @@ use chrono::{SecondsFormat, Utc};
 use super::inbox::{self, Candidate};
 use super::settings::Settings;
 use super::state::{self, Entry, Kind, State, Status};
+use crate::classify::{self, HEAD_LEN};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
 use crate::judge;
 use crate::plan::Plan;
-use crate::profile::{self, ServiceProfile};
+use crate::profile::ServiceProfile;
 use crate::{output, render, results};
 
 /// Error reports for inputs whose service cannot be told go here; no service can have this name
@@ -98,9 +99,6 @@ pub struct Engine {
     dirty: bool,
     last_meta: std::time::Instant,
 }
-
-/// Larger files are never read as profiles (real profiles are a few kilobytes).
-const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
 
 /// How often the state and status files are rewritten during a burst.
 const META_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -281,7 +279,12 @@ impl Engine {
         if std::fs::symlink_metadata(&path).is_err() {
             return self.removed(&key);
         }
-        let size = match inbox::check_file(&self.inbox_canon, &path, self.s.max_input_bytes) {
+        let size = match inbox::check_file(
+            &self.inbox_canon,
+            &path,
+            self.s.max_input_bytes,
+            self.s.allow_hard_links,
+        ) {
             Ok(size) => size,
             Err(msg) if msg == "not a regular file" => return Handled::Ignored,
             Err(msg) => {
@@ -316,30 +319,30 @@ impl Engine {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if let Some(main) = results::companion_of(&file_name) {
-            return self.companion(&key, c, &digest, &main);
-        }
-        if let Some(p) = self.take_prepared(&key, &digest) {
-            return self.accept_profile(&key, c, p.name, &digest, p.profile, Some(p.outputs));
-        }
-        // Profiles are small; anything larger can only be a results file, read as a stream.
-        if size <= MAX_PROFILE_BYTES
-            && let Ok(bytes) = std::fs::read(&path)
-        {
-            let text = String::from_utf8_lossy(&bytes);
-            if is_profile(&file_name, &text) {
-                return self.profile_input(&key, c, &path, &text, &digest, allow_reject);
+        let head = match crate::inputs::read_head(&path) {
+            Ok((head, _)) => head,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.removed(&key),
+            Err(e) => {
+                let d = Diagnostic::error("", format!("cannot read: {e}"));
+                return self.reject(&key, c, "", "input", vec![d], None);
             }
+        };
+        // The head alone decides, so a profile is told from results whatever its size.
+        match classify::classify(&file_name, &head, size <= HEAD_LEN as u64) {
+            classify::Kind::Companion { main } => self.companion(&key, c, &digest, &main),
+            classify::Kind::Profile => match self.take_prepared(&key, &digest) {
+                Some(p) => {
+                    self.accept_profile(&key, c, p.name, &digest, p.profile, Some(p.outputs))
+                }
+                None => self.profile_input(&key, c, &path, &digest, allow_reject),
+            },
+            classify::Kind::Results => self.results_input(&key, c, &path, &digest, allow_reject),
         }
-        self.results_input(&key, c, &path, &digest, allow_reject)
     }
 
     fn load_quietly(&mut self, key: &str, path: &Path, digest: &str) {
-        let Ok(bytes) = std::fs::read(path) else {
-            return;
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        if let Ok(l) = profile::load(&path.display().to_string(), &text)
+        let name = path.display().to_string();
+        if let Ok((l, _)) = crate::inputs::load_profile(path, &name, &self.s.limits)
             && !self.profiles.contains_key(&l.profile.service)
         {
             self.profiles.insert(
@@ -608,18 +611,4 @@ impl Engine {
             .map_err(|e| e.to_string())?;
         Ok(())
     }
-}
-
-/// A profile is YAML, or JSON with a `service` name and a profile section; everything else is
-/// offered to the results readers.
-fn is_profile(file_name: &str, text: &str) -> bool {
-    let lower = file_name.to_ascii_lowercase();
-    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
-        return true;
-    }
-    let looks_json = lower.ends_with(".json") || text.trim_start().starts_with('{');
-    looks_json
-        && serde_json::from_str::<serde_json::Value>(text)
-            .map(|v| profile::looks_like_profile(&v) && !results::looks_like_results(&v))
-            .unwrap_or(false)
 }
