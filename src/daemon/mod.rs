@@ -4,6 +4,7 @@
 pub mod engine;
 mod events;
 pub mod inbox;
+mod inflight;
 mod instance;
 mod queue;
 mod reports;
@@ -24,6 +25,7 @@ use tokio::time::Instant;
 use engine::{Engine, Handled};
 use events::{follow_new_folders, on_event};
 use inbox::Candidate;
+use inflight::Blame;
 use queue::{Pending, Queue};
 pub use settings::Settings;
 
@@ -176,13 +178,30 @@ fn handle_all(
     engine: &mut Engine,
     ready: Vec<(Candidate, Pending)>,
 ) -> Vec<(Candidate, Option<Pending>)> {
+    handle_batch(engine, ready, true, false)
+}
+
+/// `handle_all`, with other cores preparing profiles only when `workers` allows it. Every input
+/// is noted before any is processed (see `inflight`), so one that kills the process is set
+/// aside after the restart instead of killing it again.
+fn handle_batch(
+    engine: &mut Engine,
+    ready: Vec<(Candidate, Pending)>,
+    workers: bool,
+    retry: bool,
+) -> Vec<(Candidate, Option<Pending>)> {
+    let workers = workers && engine::workers_for(ready.len().min(PREPARE_CHUNK)).is_some();
+    let inputs: Vec<&Candidate> = ready.iter().map(|(c, _)| c).collect();
+    engine.begin_batch(&inputs, workers, retry);
     let mut chunks: Vec<Vec<(Candidate, Pending)>> = Vec::new();
     let mut ready = ready.into_iter().peekable();
     while ready.peek().is_some() {
         chunks.push(ready.by_ref().take(PREPARE_CHUNK).collect());
     }
     let job_for = |engine: &Engine, chunk: Option<&Vec<(Candidate, Pending)>>| {
-        chunk.and_then(|c| engine.prepare_job(&c.iter().map(|(c, _)| c).collect::<Vec<_>>()))
+        chunk
+            .filter(|_| workers)
+            .and_then(|c| engine.prepare_job(&c.iter().map(|(c, _)| c).collect::<Vec<_>>()))
     };
     let mut out = Vec::new();
     std::thread::scope(|s| {
@@ -205,7 +224,43 @@ fn handle_all(
             engine.discard_prepared();
         }
     });
+    engine.end_batch();
     out
+}
+
+/// Deals with the input that killed the previous process, if its note blames one. An input in
+/// progress at a death is tried again alone; one that was being retried alone when the process
+/// died again is set aside (when it is still the same file), and everything else carries on.
+fn recover_from_crash(engine: &mut Engine) -> Result<(), String> {
+    let inbox = engine.settings().inbox.clone();
+    match engine.take_blame() {
+        Blame::Nobody => return Ok(()),
+        Blame::Culprit { key, noted } => {
+            if noted.is_none_or(|s| s.unchanged(&inbox.join(&key))) {
+                engine.quarantine(&key);
+            }
+        }
+        Blame::Retry(suspects) => {
+            tracing::warn!(
+                inputs = suspects.len(),
+                "the previous run stopped while processing; trying its inputs again one at a time"
+            );
+            for s in suspects {
+                let path = inbox.join(&s.key);
+                let Ok(c) = inbox::classify(&inbox, &path) else {
+                    continue;
+                };
+                let pending = Pending {
+                    due: Instant::now(),
+                    early: false,
+                };
+                handle_batch(engine, vec![(c, pending)], false, true);
+                // Each retry is recorded on its own: a later death must not undo it.
+                engine.commit()?;
+            }
+        }
+    }
+    engine.commit()
 }
 
 /// Whether `path` holds JTL or k6 NDJSON samples, judged from its first bytes.
@@ -238,6 +293,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
     let inbox = std::fs::canonicalize(&engine.settings().inbox)
         .map_err(|e| format!("{}: {e}", engine.settings().inbox.display()))?;
     let mut queue = Queue::default();
+    recover_from_crash(&mut engine)?;
 
     if once {
         scan_into(&mut engine, &mut queue, Instant::now());

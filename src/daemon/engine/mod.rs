@@ -4,6 +4,7 @@
 //! and a restart never records one twice.
 
 mod prepare;
+pub use prepare::workers_for;
 mod profiles;
 mod rejects;
 mod runs;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{SecondsFormat, Utc};
 
 use super::inbox::{self, Candidate};
+use super::inflight::{Blame, Inflight, Suspect};
 use super::settings::Settings;
 use super::state::{self, Entry, Kind, State, Status};
 use crate::classify::{self, HEAD_LEN};
@@ -93,6 +95,9 @@ pub struct Engine {
     /// The same for the input being handled, in order, to take back just that input.
     input_undo: Vec<(String, Option<Entry>)>,
     counters_before: Counters,
+    /// The note of the inputs being processed, and what the previous process's note blamed.
+    inflight: Inflight,
+    blame: Blame,
     /// The first output of the current batch that could not be written (disk full, ...).
     write_error: Option<String>,
     pub counters: Counters,
@@ -144,6 +149,7 @@ impl Engine {
         }
         let inbox_canon =
             std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
+        let (inflight, blame) = Inflight::open(&s.state_dir);
         let mut state = State::load(&s.state_dir)?;
         let opts = log_options(&s)?;
         let log = evidence::Log::open(&s.evidence_dir.join("evidence.jsonl"), opts)
@@ -201,11 +207,51 @@ impl Engine {
             undo: HashMap::new(),
             input_undo: Vec::new(),
             counters_before: Counters::default(),
+            inflight,
+            blame,
             write_error: None,
             counters: Counters::default(),
             dirty: true,
             last_meta: std::time::Instant::now(),
         })
+    }
+
+    /// Notes the inputs of a batch before any of them is processed (see `inflight`).
+    pub fn begin_batch(&mut self, inputs: &[&Candidate], workers: bool, retry: bool) {
+        let noted: Vec<Suspect> = inputs
+            .iter()
+            .filter_map(|c| Suspect::of(&state::key(&c.rel), &self.s.inbox.join(&c.rel)))
+            .collect();
+        self.inflight.begin(&noted, workers, retry);
+    }
+
+    pub fn end_batch(&mut self) {
+        self.inflight.clear();
+    }
+
+    /// What the note left by the previous process blames for its death (once).
+    pub fn take_blame(&mut self) -> Blame {
+        std::mem::replace(&mut self.blame, Blame::Nobody)
+    }
+
+    /// Sets aside the input `key`, which killed the previous process: an error report, an
+    /// `input-rejected` record, and no further attempt until its content changes.
+    pub fn quarantine(&mut self, key: &str) -> Handled {
+        let path = self.s.inbox.join(key);
+        let Ok(c) = inbox::classify(&self.s.inbox, &path) else {
+            return Handled::Ignored;
+        };
+        let digest = match FileDigest::of_file("", &path) {
+            Ok(d) => d.sha256,
+            Err(_) => return Handled::Ignored,
+        };
+        tracing::error!(input = %path.display(), "this input crashed the previous run; it is set aside until it changes");
+        let d = Diagnostic::error(
+            "",
+            "crashed the previous run: perfassist stopped while processing this input, so it is set aside and skipped until it changes",
+        )
+        .hint("please report this as a bug and attach the file; the rest of the inbox is processed as usual");
+        self.reject(key, &c, &digest, "input", vec![d], None)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -275,6 +321,7 @@ impl Engine {
 
     fn handle_inner(&mut self, c: &Candidate, allow_reject: bool, force: bool) -> Handled {
         let key = state::key(&c.rel);
+        self.inflight.now(&key);
         let path = self.s.inbox.join(&c.rel);
         if std::fs::symlink_metadata(&path).is_err() {
             return self.removed(&key);

@@ -32,6 +32,16 @@ impl Prepared {
     }
 }
 
+/// How many workers would prepare a batch of `n` inputs; `None` when the engine's thread does
+/// it all.
+pub fn workers_for(n: usize) -> Option<usize> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    (workers >= 2 && n >= MIN_PARALLEL).then_some(workers)
+}
+
 /// A valid profile read by a worker, with its prepared outputs.
 pub(super) struct PreparedProfile {
     pub name: String,
@@ -94,13 +104,7 @@ impl Engine {
     /// A job preparing the profiles among `batch` on every available core, or `None` when the
     /// batch is too small or there is only one core.
     pub fn prepare_job(&self, batch: &[&Candidate]) -> Option<Job> {
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(8);
-        if workers < 2 || batch.len() < MIN_PARALLEL {
-            return None;
-        }
+        let workers = workers_for(batch.len())?;
         let items = batch
             .iter()
             .map(|c| {
