@@ -316,3 +316,95 @@ fn a_single_death_is_forgiven_the_input_is_retried_alone() {
             .all(|r| r["outcome"] != "input-rejected")
     );
 }
+
+/// A writer that keeps the file open and pauses longer than the settle window between writes:
+/// nothing is judged until it closes the file, so no half file leaves a record.
+#[test]
+fn a_file_held_open_by_a_pausing_writer_is_judged_once_when_closed() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &["--settle", "200ms"]);
+    let profile = profile_yaml("slow-writer");
+    let summary = std::fs::read(fixture("metrics-passing.json")).unwrap();
+    let profile_path = d.inbox().join("slow-writer.yaml");
+    let run_path = d.inbox().join("slow-writer/run.json");
+    std::fs::create_dir_all(run_path.parent().unwrap()).unwrap();
+    {
+        let mut p = std::fs::File::create(&profile_path).unwrap();
+        let mut r = std::fs::File::create(&run_path).unwrap();
+        let pb = profile.as_bytes();
+        for i in 0..3 {
+            p.write_all(&pb[i * pb.len() / 3..(i + 1) * pb.len() / 3])
+                .unwrap();
+            r.write_all(&summary[i * summary.len() / 3..(i + 1) * summary.len() / 3])
+                .unwrap();
+            p.flush().unwrap();
+            r.flush().unwrap();
+            // Four settle windows without a write, the files still open.
+            std::thread::sleep(Duration::from_millis(800));
+        }
+    }
+    let out = d.outbox().join("slow-writer/runs/run.json");
+    assert!(wait_until(Duration::from_secs(20), || out.exists()));
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(d.stop(), Some(0));
+    let records = evidence(dir.path());
+    assert!(
+        records.iter().all(|r| r["outcome"] != "input-rejected"),
+        "{records:#?}"
+    );
+    let about = |name: &str| {
+        records
+            .iter()
+            .filter(|r| r["inputs"][0]["path"].as_str().unwrap().ends_with(name))
+            .count()
+    };
+    assert_eq!(about("slow-writer.yaml"), 1, "{records:#?}");
+    assert_eq!(about("run.json"), 1, "{records:#?}");
+}
+
+/// A writer that closes the file and reopens it for each append: after the first reopen the
+/// daemon stops trusting its closes and waits for the file to be quiet, so the appends are not
+/// each judged as they land.
+#[test]
+fn a_writer_that_reopens_between_appends_is_judged_on_the_whole_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path(), &["--settle", "200ms"]);
+    serve_profile_quietly(&d, "reopen");
+    let summary = std::fs::read(fixture("metrics-passing.json")).unwrap();
+    let path = d.inbox().join("reopen/run.json");
+    let parts = 4;
+    for i in 0..parts {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(&summary[i * summary.len() / parts..(i + 1) * summary.len() / parts])
+            .unwrap();
+        drop(f);
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    let out = d.outbox().join("reopen/runs/run.json");
+    assert!(wait_until(Duration::from_secs(20), || out.exists()));
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(d.stop(), Some(0));
+    let runs: Vec<serde_json::Value> = evidence(dir.path())
+        .into_iter()
+        .filter(|r| r["inputs"][0]["path"] == "inbox/reopen/run.json")
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_ne!(runs[0]["outcome"], "input-rejected");
+}
+
+fn serve_profile_quietly(d: &Daemon, service: &str) {
+    drop_file(
+        &d.inbox(),
+        &format!("{service}.yaml"),
+        profile_yaml(service).as_bytes(),
+    );
+    let plan = d.outbox().join(service).join("plan.json");
+    assert!(wait_until(Duration::from_secs(20), || plan.exists()));
+    std::fs::create_dir_all(d.inbox().join(service)).unwrap();
+}
