@@ -317,6 +317,31 @@ fn read_csv(name: &str, text: &str) -> Result<RunResults, ResultsError> {
     };
     let h0 = headers.get(0).unwrap_or("").to_ascii_lowercase();
     let long = headers.len() == 2 && (h0 == "metric" || h0 == "name" || h0 == "key");
+    // A metric given twice would be read as whichever comes last: say so instead.
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut once = |b: &mut Builder, key: &str, line: u64, column: usize| {
+        let k = key.trim().to_ascii_lowercase();
+        if k.is_empty() {
+            return true;
+        }
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == k) {
+            b.error(
+                Diagnostic::error(
+                    key,
+                    format!("given twice (first on line {first}): give each metric once"),
+                ),
+                At::Csv { line, column },
+            );
+            return false;
+        }
+        seen.push((k, line as usize));
+        true
+    };
+    if !long {
+        for (i, h) in headers.iter().enumerate() {
+            once(&mut b, h, 1, i + 1);
+        }
+    }
     let mut rows = 0;
     for rec in reader.records() {
         let rec = rec.map_err(csv_err)?;
@@ -328,7 +353,9 @@ fn read_csv(name: &str, text: &str) -> Result<RunResults, ResultsError> {
         if long {
             let key = rec.get(0).unwrap_or("");
             let val = rec.get(1).unwrap_or("");
-            b.set(key, &cell(val), At::Csv { line, column: 2 });
+            if once(&mut b, key, line, 1) {
+                b.set(key, &cell(val), At::Csv { line, column: 2 });
+            }
             continue;
         }
         if rows > 1 {
