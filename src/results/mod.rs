@@ -3,8 +3,10 @@
 
 mod aggregate;
 mod artillery;
+mod distribution;
 mod gatling;
 mod hash_apart;
+pub mod hist;
 mod jmeter_stats;
 mod json_formats;
 mod jtl_csv;
@@ -23,6 +25,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::diag::Diagnostic;
+
+pub use distribution::{Bin, Distribution};
 
 pub const RESULTS_SCHEMA: &str = "perfassist.results/v1";
 
