@@ -130,7 +130,12 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
     let mut r = agg.finish(FORMAT);
     r.notes.push(format!(
         "Gatling simulation.log{}: requests named by their Gatling request name (groups not kept apart), KO as a failure; the log has no status codes or methods",
-        version.map(|v| format!(" written by Gatling {v}")).unwrap_or_default()
+        match version.as_deref() {
+            // Gatling 2.x writes its log format's version there, not its own.
+            Some("2.0") => " written by Gatling 2.x".to_string(),
+            Some(v) => format!(" written by Gatling {v}"),
+            None => String::new(),
+        }
     ));
     problems.finish(r)
 }

@@ -463,8 +463,8 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
     if let Some(r) = json_formats::read_text(name, text) {
         return r;
     }
-    if !unrecognised::is_summary_shaped(name, text) {
-        return Err(unrecognised::refuse(name, text));
+    if let Some(e) = unrecognised::refusal(name, text) {
+        return Err(e);
     }
     summary::read(name, text).map_err(|e| {
         // Summary-shaped, yet no metric in it: say which formats a file could have been.

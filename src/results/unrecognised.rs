@@ -14,6 +14,13 @@ pub const READ_FORMATS: &str = "perfassist reads: a metrics summary (JSON or CSV
      vegeta report -type=json; hey's text report and -o csv; wrk's text report; ApacheBench's text \
      report, -e CSV and -g TSV; Taurus final-stats dump-xml and dump-csv";
 
+/// The refusal for `text` when no reader should have it: it looks like something perfassist
+/// does not read, or it is not shaped like the prototype's summary either. `None` leaves it to
+/// the summary reader, whose complaints then concern a file meant for it.
+pub fn refusal(name: &str, text: &str) -> Option<ResultsError> {
+    (looks_like(text).is_some() || !is_summary_shaped(name, text)).then(|| refuse(name, text))
+}
+
 /// The refusal for `text`, with what it looks like when that can be told.
 pub fn refuse(name: &str, text: &str) -> ResultsError {
     let (message, hint) = match looks_like(text) {
@@ -29,10 +36,10 @@ pub fn refuse(name: &str, text: &str) -> ResultsError {
     ResultsError::one(name, Diagnostic::error("", message).hint(hint))
 }
 
-/// Whether the prototype's summary reader should have `text`: JSON (whose syntax errors it
+/// Whether the prototype's summary reader could have `text`: JSON (whose syntax errors it
 /// reports), or a CSV whose header names a summary metric (`p95_ms`, `error_rate`, ...) or is the
 /// two-column `metric,value` form. Anything else is not a summary, whatever it is.
-pub fn is_summary_shaped(name: &str, text: &str) -> bool {
+fn is_summary_shaped(name: &str, text: &str) -> bool {
     let body = text.trim_start_matches('\u{feff}').trim_start();
     if body.starts_with('{')
         || body.starts_with('[')
