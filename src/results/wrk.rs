@@ -62,6 +62,11 @@ pub fn read(name: &str, text: &str) -> Result<RunResults, ResultsError> {
         let errors = bad + lost + s.timeout;
         o.errors = Some(errors.min(done + lost));
         o.error_rate = o.error_rate();
+        if errors > done + lost {
+            r.notes.push(format!(
+                "wrk's failure counts ({errors}) overlap (a late response outside 2xx/3xx counts twice) and exceed its requests: errors capped at the request count"
+            ));
+        }
         if s.timeout > 0 {
             r.notes.push(format!(
                 "{} responses came after wrk's timeout: they count as errors, and wrk leaves them out of its latency figures",
