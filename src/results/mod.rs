@@ -1,25 +1,40 @@
 //! Run results normalised from whatever a load-test runner wrote: counts, rates and latencies in
 //! milliseconds, overall and per endpoint. `read` detects the format and dispatches to a reader.
 
+mod ab;
+mod ab_gnuplot;
+mod ab_percentiles;
 mod aggregate;
 mod artillery;
+mod coarse_clock;
 mod distribution;
 mod gatling;
+mod gatling_log;
 mod hash_apart;
+mod hey;
+mod hey_csv;
 pub mod hist;
 mod jmeter_stats;
 mod json_formats;
 mod jtl_csv;
 mod jtl_xml;
+mod k6_csv;
 mod k6_ndjson;
 mod k6_summary;
 mod locust;
 mod parts;
+mod quick;
 mod records;
+mod report_text;
+mod single_url;
 mod sniff;
+mod sniff_quick;
 mod stream;
 mod summary;
+mod taurus_stats;
+mod unrecognised;
 mod vegeta;
+mod wrk;
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -344,11 +359,6 @@ fn read_opened(
     read(name, &bytes)
 }
 
-const KNOWN_FORMATS: &str = "expected a metrics summary (JSON or CSV with p95_ms, error_rate, ...), \
-     a JMeter JTL (CSV or XML), k6's --summary-export or handleSummary JSON or --out json NDJSON, \
-     Locust's --csv or --json output, Gatling's js/stats.json or js/global_stats.json, \
-     Artillery's --output JSON, or vegeta report -type=json";
-
 /// Whether a file starting with `head` is a raw-sample stream (JTL, k6 NDJSON): the kind a runner
 /// appends to while its run goes on.
 pub fn is_raw_sample_stream(name: &str, head: &[u8]) -> bool {
@@ -450,6 +460,7 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
             return locust::read_stats(name, utf8(name, bytes)?, None, None);
         }
         sniff::Format::LocustJson => return locust::read_json(name, utf8(name, bytes)?),
+        f if f.is_quick_summary() => return quick::read(name, utf8(name, bytes)?, f),
         f @ (sniff::Format::LocustHistory
         | sniff::Format::LocustFailures
         | sniff::Format::LocustExceptions) => {
@@ -471,26 +482,20 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
         .trim_start()
         .starts_with('<')
     {
-        return Err(ResultsError::one(
-            name,
-            Diagnostic::error(
-                "",
-                "an XML document without <testResults>: not a JMeter JTL",
-            )
-            .at(Some(1), None)
-            .hint(KNOWN_FORMATS),
-        ));
+        return Err(unrecognised::refuse(name, text));
     }
     if let Some(r) = json_formats::read_text(name, text) {
         return r;
     }
-    summary::read(name, text).map_err(|mut e| {
-        // Nothing summary-like either: say which formats a file could have been.
-        if let [d] = e.diagnostics.as_mut_slice()
+    if let Some(e) = unrecognised::refusal(name, text) {
+        return Err(e);
+    }
+    summary::read(name, text).map_err(|e| {
+        // Summary-shaped, yet no metric in it: say which formats a file could have been.
+        if let [d] = e.diagnostics.as_slice()
             && d.message == "no metrics found"
         {
-            d.message = "not a results format perfassist knows".into();
-            d.hint = Some(KNOWN_FORMATS.into());
+            return unrecognised::refuse(name, text);
         }
         e
     })

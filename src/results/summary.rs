@@ -243,6 +243,11 @@ impl Builder<'_> {
     }
 }
 
+/// Whether `key` names a metric of the summary (`p95_ms`, `error_rate`, ...).
+pub fn is_metric_key(key: &str) -> bool {
+    matches!(classify(key), Some(Ok(_)))
+}
+
 pub fn looks_like_summary(value: &Value) -> bool {
     value
         .as_object()
