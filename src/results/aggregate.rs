@@ -5,18 +5,21 @@ use std::collections::BTreeMap;
 
 use foldhash::HashMap;
 
-use super::{Bucket, EndpointResults, Latency, RunResults, Stats};
+use super::{
+    Bin, Bucket, BucketDetail, Cell, Distribution, EndpointResults, Group, Latency, RunResults,
+    SeriesDetail, Stats,
+};
 
+mod buckets;
 mod merge;
 mod recorder;
 
+use buckets::{BucketAcc, cell_of};
 use recorder::Recorder;
 
 /// Significant digits kept by the overall and per-endpoint histograms: a reported percentile is
 /// within 0.1 % (1/1024) of the sample value it stands for.
 pub const SIGFIG: u8 = 3;
-/// Per-bucket histograms keep 2 digits (within 1 %): a long soak has many buckets.
-pub const BUCKET_SIGFIG: u8 = 2;
 /// A latency above 1000 hours is recorded as 1000 hours: it is bad data either way.
 const MAX_MS: f64 = 3.6e6;
 
@@ -42,7 +45,9 @@ impl Resolution {
 pub struct Limits {
     /// Distinct endpoints kept apart; samples of further endpoints count in the overall figures.
     pub max_endpoints: usize,
-    /// Time buckets kept; past it, neighbouring buckets merge and the bucket width doubles.
+    /// Time buckets kept; past it, neighbouring buckets merge and the bucket width doubles. A
+    /// run thus gets 150-300 buckets whatever its length: a second wide for a few minutes, a
+    /// minute for a four-hour soak.
     pub max_buckets: usize,
     /// Initial time-bucket width.
     pub bucket_ms: i64,
@@ -54,8 +59,8 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_endpoints: 200,
-            max_buckets: 360,
-            bucket_ms: 10_000,
+            max_buckets: 300,
+            bucket_ms: 1_000,
             max_status_codes: 50,
         }
     }
@@ -267,47 +272,25 @@ impl Acc {
             throughput_rps: self.span_s().map(|s| self.count as f64 / s),
             latency_ms: self.latency(),
             status_codes: self.codes.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-        }
-    }
-}
-
-struct BucketAcc {
-    count: u64,
-    errors: u64,
-    known: u64,
-    sum_ns: i128,
-    min_ms: f64,
-    max_ms: f64,
-    hist: Recorder,
-    users_max: Option<f64>,
-}
-
-impl BucketAcc {
-    fn new() -> Self {
-        BucketAcc {
-            count: 0,
-            errors: 0,
-            known: 0,
-            sum_ns: 0,
-            min_ms: f64::INFINITY,
-            max_ms: f64::NEG_INFINITY,
-            hist: Recorder::new(BUCKET_SIGFIG),
-            users_max: None,
+            distribution: (self.count > 0).then(|| self.distribution()),
         }
     }
 
-    fn merge(&mut self, mut other: BucketAcc) {
-        self.count += other.count;
-        self.errors += other.errors;
-        self.known += other.known;
-        self.sum_ns = self.sum_ns.saturating_add(other.sum_ns);
-        self.min_ms = self.min_ms.min(other.min_ms);
-        self.max_ms = self.max_ms.max(other.max_ms);
-        self.hist.add(&mut other.hist);
-        self.users_max = match (self.users_max, other.users_max) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+    /// The histogram's bins with their edges, in milliseconds, within the exact extremes.
+    fn distribution(&self) -> Distribution {
+        let h = self.hist.flushed();
+        let bins = h
+            .iter_recorded()
+            .map(|v| {
+                let hi = v.value_iterated_to();
+                Bin {
+                    lo_ms: h.lowest_equivalent(hi) as f64 / self.per_ms,
+                    hi_ms: h.highest_equivalent(hi) as f64 / self.per_ms,
+                    count: v.count_at_value(),
+                }
+            })
+            .collect();
+        Distribution::from_bins(bins, Some(self.min_ms), Some(self.max_ms))
     }
 }
 
@@ -435,7 +418,7 @@ impl Aggregator {
         };
         acc.add(s, m, max_codes);
         if let Some(start) = s.start_ms {
-            self.add_to_bucket(start, s, m);
+            self.add_to_bucket(start, cell_of(slot), s, m);
         }
     }
 
@@ -456,7 +439,7 @@ impl Aggregator {
         acc.flag_errors += u64::from(failed);
     }
 
-    fn add_to_bucket(&mut self, start: f64, s: &Sample, m: Measured) {
+    fn add_to_bucket(&mut self, start: f64, cell: usize, s: &Sample, m: Measured) {
         let origin = *self.origin_ms.get_or_insert(start);
         let key = floor_i64((start - origin) / self.bucket_ms as f64);
         let mut new_key = false;
@@ -471,18 +454,7 @@ impl Aggregator {
                 &mut self.hot.insert((key, b)).1
             }
         };
-        b.count += 1;
-        if let Some(ok) = s.success {
-            b.known += 1;
-            b.errors += u64::from(!ok);
-        }
-        b.sum_ns = b.sum_ns.wrapping_add(m.ns);
-        b.min_ms = b.min_ms.min(s.elapsed_ms);
-        b.max_ms = b.max_ms.max(s.elapsed_ms);
-        b.hist.record(m.units);
-        if let Some(u) = s.users {
-            b.users_max = Some(b.users_max.map_or(u, |m: f64| m.max(u)));
-        }
+        b.add(cell, s, m);
         // Only a new bucket can take the count over the cap.
         if new_key {
             self.fit_buckets();
@@ -517,7 +489,7 @@ impl Aggregator {
         let old = std::mem::take(&mut self.buckets);
         for (k, b) in old {
             match self.buckets.entry(k.div_euclid(2)) {
-                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(b),
+                std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(b, None),
                 std::collections::btree_map::Entry::Vacant(e) => {
                     e.insert(b);
                 }
@@ -535,27 +507,35 @@ impl Aggregator {
             overall.absorb(acc, max_codes);
         }
         overall.hist.flush();
-        for b in self.buckets.values_mut() {
-            b.hist.flush();
-        }
         let mut r = RunResults::new(format);
         r.overall = overall.stats();
         r.duration_s = overall.span_s();
-        let mut endpoints: Vec<EndpointResults> = self
-            .endpoints
+        let mut order: Vec<usize> = (0..self.endpoints.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (ea, eb) = (&self.endpoints[a], &self.endpoints[b]);
+            (&ea.0, &ea.1).cmp(&(&eb.0, &eb.1))
+        });
+        // Where each endpoint's cell goes among the sorted endpoints (cell 0: the rest).
+        let mut sorted_at = vec![0; self.endpoints.len()];
+        for (pos, &i) in order.iter().enumerate() {
+            sorted_at[i] = pos;
+        }
+        r.endpoints = order
             .iter()
-            .map(|(name, method, acc)| EndpointResults {
-                name: name.clone(),
-                method: method.clone(),
-                stats: acc.stats(),
+            .map(|&i| {
+                let (name, method, acc) = &mut self.endpoints[i];
+                acc.hist.flush();
+                EndpointResults {
+                    name: name.clone(),
+                    method: method.clone(),
+                    stats: acc.stats(),
+                }
             })
             .collect();
-        endpoints.sort_by(|a, b| (&a.name, &a.method).cmp(&(&b.name, &b.method)));
-        r.endpoints = endpoints;
         let run_start = overall.first_start;
         let run_end = overall.last_end;
         let width = self.bucket_ms as f64;
-        let mut buckets = self.buckets;
+        let mut buckets = std::mem::take(&mut self.buckets);
         // Samples are stamped when they start but written when they end, so a few early ones come
         // after the first line and land before the origin: they belong to the first bucket.
         if let Some(origin) = self.origin_ms
@@ -565,7 +545,7 @@ impl Aggregator {
             for k in early {
                 if let Some(b) = buckets.remove(&k) {
                     match buckets.get_mut(&0) {
-                        Some(first) => first.merge(b),
+                        Some(first) => first.merge(b, None),
                         None => {
                             buckets.insert(0, b);
                         }
@@ -574,25 +554,27 @@ impl Aggregator {
             }
         }
         let first_key = buckets.keys().next().copied();
+        let mut detail = SeriesDetail {
+            per_ms: self.per_ms,
+            buckets: Vec::with_capacity(buckets.len()),
+        };
         if let Some(origin) = self.origin_ms {
-            for (k, b) in &buckets {
-                let start = if Some(*k) == first_key {
+            for (k, b) in buckets {
+                let start = if Some(k) == first_key {
                     run_start
                 } else {
-                    origin + (*k as f64) * width
+                    origin + (k as f64) * width
                 };
-                let end = if *k == 0 {
-                    origin + width
-                } else {
-                    origin + (*k as f64 + 1.0) * width
-                }
-                .min(run_end);
-                let width_s = (end - start) / 1000.0;
+                let end = (origin + (k as f64 + 1.0) * width).min(run_end);
+                let width_s = ((end - start) / 1000.0).max(0.0);
                 let lat = if b.count > 0 {
-                    let q = |q: f64| {
-                        let v = b.hist.flushed().value_at_quantile(q) as f64 / self.per_ms;
-                        Some(round3(v.clamp(b.min_ms, b.max_ms)))
-                    };
+                    let d = Distribution::from_hist(
+                        &b.merged_hist(),
+                        self.per_ms,
+                        Some(b.min_ms),
+                        Some(b.max_ms),
+                    );
+                    let q = |q: f64| d.point(q).map(round3);
                     Latency {
                         mean: Some(round3(mean_ms(b.sum_ns, b.count))),
                         min: Some(round3(b.min_ms)),
@@ -614,11 +596,31 @@ impl Aggregator {
                     users: b.users_max,
                     memory_percent: None,
                 });
+                let cells = b
+                    .cells
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.count > 0)
+                    .map(|(i, c)| Cell {
+                        group: match i {
+                            0 => Group::Other,
+                            i => Group::Endpoint(sorted_at[i - 1]),
+                        },
+                        requests: c.count,
+                        errors: c.errors,
+                        known: c.known,
+                        hist: Some(c.hist),
+                    })
+                    .collect();
+                detail.buckets.push(BucketDetail { width_s, cells });
             }
         }
+        if !detail.buckets.is_empty() {
+            r.detail = Some(detail);
+        }
         r.notes.push(format!(
-            "percentiles from HDR histograms: nearest rank, within 0.1 % overall and per endpoint, \
-             within 1 % per {} s time bucket; counts, min, max and mean are exact",
+            "percentiles from histograms: nearest rank, within 0.1 % overall and per endpoint, \
+             within 0.8 % per {} s time bucket; counts, min, max and mean are exact",
             self.bucket_ms as f64 / 1000.0
         ));
         if self.dropped_endpoint_samples > 0 {

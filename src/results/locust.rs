@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Bucket, EndpointResults, Latency, ResultsError, RunResults, Stats};
+use super::{Bin, Bucket, Distribution, EndpointResults, Latency, ResultsError, RunResults, Stats};
 use crate::diag::Diagnostic;
 
 pub const FORMAT_CSV: &str = "locust-csv";
@@ -165,6 +165,7 @@ pub fn read_stats(
             throughput_rps: number(name, &t, row, c_rps)?,
             latency_ms: lat,
             status_codes: BTreeMap::new(),
+            distribution: None,
         };
         let kind = c_type.and_then(|i| row.1.get(i)).map_or("", |s| s.trim());
         if label == "Aggregated" || label == "Total" && kind.is_empty() {
@@ -404,6 +405,7 @@ pub fn read_json(name: &str, text: &str) -> Result<RunResults, ResultsError> {
                 errors: Some(f),
                 error_rate: (n > 0).then(|| f as f64 / n as f64),
                 throughput_rps: None,
+                distribution: Some(locust_distribution(&times, lat.min, lat.max)),
                 latency_ms: lat,
                 status_codes: BTreeMap::new(),
             },
@@ -428,6 +430,11 @@ pub fn read_json(name: &str, text: &str) -> Result<RunResults, ResultsError> {
             p999: locust_percentile(&times, total, 0.999),
         },
         status_codes: BTreeMap::new(),
+        distribution: Some(locust_distribution(
+            &times,
+            min.is_finite().then_some(min),
+            max.is_finite().then_some(max),
+        )),
     };
     if let Some(d) = duration {
         for ep in &mut r.endpoints {
@@ -439,6 +446,32 @@ pub fn read_json(name: &str, text: &str) -> Result<RunResults, ResultsError> {
             .into(),
     );
     Ok(r)
+}
+
+/// Locust's bucketed response times as bins: Locust keeps a time below 100 ms to the
+/// millisecond, below 1 s to 10 ms, below 10 s to 100 ms and beyond to the second (rounding to
+/// the nearest), so each key stands for the values within half a step of it.
+fn locust_distribution(times: &[(f64, u64)], min: Option<f64>, max: Option<f64>) -> Distribution {
+    let bins = times
+        .iter()
+        .map(|&(t, count)| {
+            let step = if t < 100.0 {
+                1.0
+            } else if t < 1000.0 {
+                10.0
+            } else if t < 10_000.0 {
+                100.0
+            } else {
+                1000.0
+            };
+            Bin {
+                lo_ms: (t - step / 2.0).max(0.0),
+                hi_ms: t + step / 2.0,
+                count,
+            }
+        })
+        .collect();
+    Distribution::from_bins(bins, min, max)
 }
 
 /// `X_stats.csv` for a companion file name, if it is one.

@@ -94,6 +94,10 @@ pub struct Stats {
     pub latency_ms: Latency,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub status_codes: BTreeMap<String, u64>,
+    /// Every request's latency, binned, where the source gives it (raw samples, a Locust
+    /// report): the judge reads confidence intervals from it. Not part of the results schema.
+    #[serde(skip)]
+    pub distribution: Option<Distribution>,
 }
 
 impl Stats {
@@ -174,6 +178,45 @@ pub struct RunResults {
     /// Things the reader noticed that a person should know (e.g. "p99 not reported by this source").
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The time series' buckets split by endpoint, for judging stage by stage. Not part of the
+    /// results schema.
+    #[serde(skip)]
+    pub detail: Option<SeriesDetail>,
+}
+
+/// A run's time series in cells: one per endpoint (and one for the rest) per bucket, aligned with
+/// `RunResults::timeseries`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeriesDetail {
+    /// Histogram units per millisecond (1000 for microseconds).
+    pub per_ms: f64,
+    pub buckets: Vec<BucketDetail>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BucketDetail {
+    /// The stretch of the run the bucket covers, in seconds (the last one ends with the run).
+    pub width_s: f64,
+    pub cells: Vec<Cell>,
+}
+
+/// Whose requests a cell counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// The endpoint at this index of `RunResults::endpoints`.
+    Endpoint(usize),
+    /// Requests of no listed endpoint (unnamed, or past the endpoint cap).
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub group: Group,
+    pub requests: u64,
+    /// Failed requests among the `known` ones whose outcome the source stated.
+    pub errors: u64,
+    pub known: u64,
+    pub hist: Option<hist::Hist>,
 }
 
 impl RunResults {

@@ -70,9 +70,15 @@ impl Aggregator {
         }
         let max_codes = self.limits.max_status_codes;
         self.rest.merge(&mut other.rest, max_codes)?;
-        for (name, method, acc) in &mut other.endpoints {
+        // The other part numbered its endpoints in the order it met them: its bucket cell j is
+        // this part's cell remap[j] (cell 0 holds the rest in both).
+        let mut remap = vec![0; other.endpoints.len() + 1];
+        for (j, (name, method, acc)) in other.endpoints.iter_mut().enumerate() {
             match self.endpoint(name, method.as_deref()) {
-                Some(i) => self.endpoints[i].2.merge(acc, max_codes)?,
+                Some(i) => {
+                    self.endpoints[i].2.merge(acc, max_codes)?;
+                    remap[j + 1] = i + 1;
+                }
                 None => {
                     self.dropped_endpoint_samples += acc.count;
                     self.rest.merge(acc, max_codes)?;
@@ -92,12 +98,12 @@ impl Aggregator {
             other_buckets = other_buckets
                 .into_iter()
                 .fold(Default::default(), |mut m, (k, b)| {
-                    merge_bucket(&mut m, k.div_euclid(2), b);
+                    merge_bucket(&mut m, k.div_euclid(2), b, None);
                     m
                 });
         }
         for (k, b) in other_buckets {
-            merge_bucket(&mut self.buckets, k, b);
+            merge_bucket(&mut self.buckets, k, b, Some(&remap));
         }
         self.fit_buckets();
         Ok(())
@@ -108,11 +114,14 @@ fn merge_bucket(
     map: &mut std::collections::BTreeMap<i64, super::BucketAcc>,
     key: i64,
     b: super::BucketAcc,
+    remap: Option<&[usize]>,
 ) {
     match map.entry(key) {
-        std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(b),
+        std::collections::btree_map::Entry::Occupied(mut e) => e.get_mut().merge(b, remap),
         std::collections::btree_map::Entry::Vacant(e) => {
-            e.insert(b);
+            let mut fresh = super::BucketAcc::new();
+            fresh.merge(b, remap);
+            e.insert(fresh);
         }
     }
 }
