@@ -67,6 +67,21 @@ pub(crate) fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
     }
 }
 
+/// Prints the plan's shape warnings, placed at the profile field's line where the profile set it.
+pub(crate) fn warn_about_shape(path: &Path, profile_bytes: &[u8], plan: &Plan) {
+    let mut warnings = plan::shape_warnings(plan);
+    if warnings.is_empty() {
+        return;
+    }
+    let text = String::from_utf8_lossy(profile_bytes);
+    perfassist::diag::place(
+        &mut warnings,
+        &path.display().to_string(),
+        &perfassist::locate::Positions::of(&text),
+    );
+    print_diagnostics(&warnings);
+}
+
 /// Reads a results file; the digest is of the whole file, hashed as it streams in the reader.
 fn load_results(path: &Path) -> Result<(RunResults, FileDigest), Failure> {
     let name = path.display().to_string();
@@ -202,6 +217,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
     let profile = &loaded.profile;
     let metrics = args.metrics.as_deref().map(load_results).transpose()?;
     let plan: Plan = plan::generate(profile, &plan::Defaults::default());
+    warn_about_shape(&args.profile, &profile_bytes, &plan);
     let assessment = metrics
         .as_ref()
         .map(|(r, _)| judge::assess(profile, r, &judge_settings));
