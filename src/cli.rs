@@ -56,6 +56,10 @@ pub struct ExportArgs {
     /// Write the script (atomically) into this folder instead of standard output.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Rehearsal: shorten every stage to this share of its length (0.1 = a tenth; at least 10 s
+    /// per stage), rates unchanged. The script and its result files say the run is scaled.
+    #[arg(long, value_name = "FACTOR", allow_negative_numbers = true)]
+    pub time_scale: Option<f64>,
 }
 
 /// Settings come from these flags, then the environment variables named below, then the config
