@@ -220,6 +220,15 @@ pub struct PlanArgs {
     /// Also interpret this results file against the profile's SLOs.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    /// The rehearsal plan: every stage at this share of its length (at least 10 s), rates
+    /// unchanged, as `export --time-scale` writes it.
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        allow_negative_numbers = true,
+        conflicts_with = "metrics"
+    )]
+    pub time_scale: Option<f64>,
     /// Rendering of the plan (`html` draws each scenario's load shape; not `junit`).
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,

@@ -5,18 +5,11 @@ use perfassist::export::{self, ExportError, Selection};
 use perfassist::output;
 use perfassist::plan;
 
-use super::{Failure, load_profile, warn_about_shape};
+use super::{Failure, load_profile, time_scale, warn_about_shape};
 use crate::cli::ExportArgs;
 
 pub fn run(args: &ExportArgs) -> Result<i32, Failure> {
-    let scale = args
-        .time_scale
-        .map(plan::check_factor)
-        .transpose()
-        .map_err(|e| {
-            eprintln!("error: --time-scale: {e}");
-            Failure::BadInput
-        })?;
+    let scale = args.time_scale.map(time_scale).transpose()?;
     let (loaded, profile_bytes) = load_profile(&args.profile)?;
     let mut plan = plan::generate(&loaded.profile, &plan::Defaults::default());
     if let Some(f) = scale {

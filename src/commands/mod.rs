@@ -67,6 +67,14 @@ pub(crate) fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
     }
 }
 
+/// A `--time-scale` factor, checked (0 < f <= 1).
+pub(crate) fn time_scale(f: f64) -> Result<f64, Failure> {
+    plan::check_factor(f).map_err(|e| {
+        eprintln!("error: --time-scale: {e}");
+        Failure::BadInput
+    })
+}
+
 /// Prints the plan's shape warnings, placed at the profile field's line where the profile set it.
 pub(crate) fn warn_about_shape(path: &Path, profile_bytes: &[u8], plan: &Plan) {
     let mut warnings = plan::shape_warnings(plan);
@@ -216,7 +224,10 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
     let (loaded, profile_bytes) = load_profile(&args.profile)?;
     let profile = &loaded.profile;
     let metrics = args.metrics.as_deref().map(load_results).transpose()?;
-    let plan: Plan = plan::generate(profile, &plan::Defaults::default());
+    let mut plan: Plan = plan::generate(profile, &plan::Defaults::default());
+    if let Some(f) = args.time_scale {
+        plan = plan.time_scaled(time_scale(f)?);
+    }
     warn_about_shape(&args.profile, &profile_bytes, &plan);
     let assessment = metrics
         .as_ref()
