@@ -332,6 +332,8 @@ done
 #   artillery-pass/ e2e-shop-smoke-scale10pct-artillery.json
 #   taurus-pass/    e2e-shop-smoke-scale10pct-taurus-stats.xml (final-stats, read by issue 16's
 #                   reader) and the artifacts folder e2e-shop-smoke-scale10pct-taurus-<date>-<time>/
+#                   (its kpi.jtl is the run; Taurus also copies taurus-smoke.yml, effective.yml and
+#                   merged.yml into it, which the daemon must not take for profiles)
 ls -R "$results" | sed 's/^/  /'
 
 # ---------------------------------------------------------------- k6
