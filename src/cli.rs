@@ -56,6 +56,10 @@ pub struct ExportArgs {
     /// Write the script (atomically) into this folder instead of standard output.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Rehearsal: shorten every stage to this share of its length (0.1 = a tenth; at least 10 s
+    /// per stage), rates unchanged. The script and its result files say the run is scaled.
+    #[arg(long, value_name = "FACTOR", allow_negative_numbers = true)]
+    pub time_scale: Option<f64>,
 }
 
 /// Settings come from these flags, then the environment variables named below, then the config
@@ -248,6 +252,15 @@ pub struct PlanArgs {
     /// Also interpret this results file against the profile's SLOs.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
+    /// The rehearsal plan: every stage at this share of its length (at least 10 s), rates
+    /// unchanged, as `export --time-scale` writes it.
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        allow_negative_numbers = true,
+        conflicts_with = "metrics"
+    )]
+    pub time_scale: Option<f64>,
     /// Rendering of the plan (`html` draws each scenario's load shape; not `junit`).
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,

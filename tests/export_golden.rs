@@ -96,6 +96,32 @@ fn production_data_without_target_matches_golden_files() {
 }
 
 #[test]
+fn commas_and_think_time_match_golden_files() {
+    let plan = plan_of("tests/golden/export/edge-profile.yaml");
+    let files = export::all(&plan, None);
+    for f in &files {
+        check_golden(&format!("edge/{}", f.file_name), &f.contents);
+    }
+    let produced: Vec<String> = files.into_iter().map(|f| f.file_name).collect();
+    no_stale_files("edge", &produced);
+}
+
+#[test]
+fn rehearsal_exports_match_golden_files() {
+    let plan = plan_of("fixtures/checkout-profile.yaml").time_scaled(0.1);
+    let mut produced = Vec::new();
+    for runner in Runner::ALL {
+        for s in ["smoke", "all"] {
+            let f = export::export(&plan, runner, &selection(s), Some("http://127.0.0.1:8080"))
+                .unwrap();
+            check_golden(&format!("checkout-scaled/{}", f.file_name), &f.contents);
+            produced.push(f.file_name);
+        }
+    }
+    no_stale_files("checkout-scaled", &produced);
+}
+
+#[test]
 fn same_plan_gives_byte_identical_scripts() {
     let a = export::all(&plan_of("fixtures/checkout-profile.yaml"), None);
     let b = export::all(&plan_of("fixtures/checkout-profile.yaml"), None);

@@ -62,6 +62,29 @@ pub(crate) fn load_profile(
     }
 }
 
+/// A `--time-scale` factor, checked (0 < f <= 1).
+pub(crate) fn time_scale(f: f64) -> Result<f64, Failure> {
+    plan::check_factor(f).map_err(|e| {
+        eprintln!("error: --time-scale: {e}");
+        Failure::BadInput
+    })
+}
+
+/// Prints the plan's shape warnings, placed at the profile field's line where the profile set it.
+pub(crate) fn warn_about_shape(path: &Path, profile_bytes: &[u8], plan: &Plan) {
+    let mut warnings = plan::shape_warnings(plan);
+    if warnings.is_empty() {
+        return;
+    }
+    let text = String::from_utf8_lossy(profile_bytes);
+    perfassist::diag::place(
+        &mut warnings,
+        &path.display().to_string(),
+        &perfassist::locate::Positions::of(&text),
+    );
+    print_diagnostics(&warnings);
+}
+
 /// Reads a results file; the digest is of the whole file, hashed as it streams in the reader.
 fn load_results(path: &Path, limits: &inputs::Limits) -> Result<(RunResults, FileDigest), Failure> {
     let name = path.display().to_string();
@@ -201,7 +224,11 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
         .as_deref()
         .map(|m| load_results(m, &limits))
         .transpose()?;
-    let plan: Plan = plan::generate(profile, &plan::Defaults::default());
+    let mut plan: Plan = plan::generate(profile, &plan::Defaults::default());
+    if let Some(f) = args.time_scale {
+        plan = plan.time_scaled(time_scale(f)?);
+    }
+    warn_about_shape(&args.profile, &profile_bytes, &plan);
     let assessment = metrics
         .as_ref()
         .map(|(r, _)| judge::assess(profile, r, &judge_settings));

@@ -8,16 +8,40 @@ use crate::plan::StageKind;
 pub fn render(input: &Input) -> String {
     let service = &input.plan.service;
     let file = super::Runner::Artillery.file_name(input.single.then(|| input.scenarios[0].name));
-    let hint = vec![
-        format!("Run: artillery run --output {service}-artillery.json {file}"),
-        format!("  then drop {service}-artillery.json into the perfassist inbox."),
-        "Exit code 1 when an ensure check fails. Artillery compares strictly (p95 < limit), and"
-            .to_string(),
-        "maxErrorRate counts virtual users that got no response (timeouts, refused connections),"
-            .to_string(),
-        "not HTTP 4xx/5xx responses: perfassist interpret judges those from the report."
-            .to_string(),
-    ];
+    let report = format!("{}.json", common::result_stem(input, "artillery"));
+    let limits = common::whole_run_limits(input);
+    let mut hint = vec![format!("Run: artillery run --output {report} {file}")];
+    hint.extend(common::para(&format!(
+        "Result, named <service>-<scenario>-artillery for perfassist: hand {report} to \
+         inbox/{service}/ unrenamed."
+    )));
+    hint.extend(common::para(
+        "Exit code 1 when an ensure check fails. Thresholds compare strictly (p95 < limit). The \
+         error-rate condition counts what perfassist counts, requests without a 2xx or 3xx \
+         response (ensure's maxErrorRate would count only requests that got no response at all).",
+    ));
+    let per_endpoint_errors: Vec<String> = limits
+        .iter()
+        .filter(|l| l.metric == LimitMetric::ErrorRate)
+        .filter_map(|l| l.endpoint.as_deref())
+        .map(|e| format!("`{e}`"))
+        .collect();
+    if !per_endpoint_errors.is_empty() {
+        hint.extend(common::para(&format!(
+            "Error rates of single endpoints ({}) are left to perfassist interpret: an ensure \
+             expression cannot count an endpoint's failures when one of its counters is missing \
+             from the report.",
+            per_endpoint_errors.join(", ")
+        )));
+    }
+    if let Some(t) = input.plan.think_time_ms {
+        hint.extend(common::para(&format!(
+            "Think time (traffic.think_time_ms = {} ms) is not applied: each phase starts \
+             virtual users at the planned rate (an open model) and each makes one request, so a \
+             pause would only lengthen its session without changing when requests arrive.",
+            num(t)
+        )));
+    }
     let mut out = common::comment_block(&common::header(input, "Artillery", &hint, true), "#");
     out.push_str("config:\n");
     out.push_str(&format!("  target: {}\n", quote(&input.target)));
@@ -62,7 +86,6 @@ pub fn render(input: &Input) -> String {
     out.push_str("  plugins:\n");
     out.push_str("    metrics-by-endpoint:\n      useOnlyRequestNames: true\n");
     out.push_str("    ensure:\n");
-    let limits = common::whole_run_limits(input);
     let mut error_rate = None;
     let mut thresholds = Vec::new();
     for l in &limits {
@@ -91,10 +114,14 @@ pub fn render(input: &Input) -> String {
         }
     }
     if let Some(er) = error_rate {
-        // ensure takes a percentage.
+        out.push_str("      conditions:\n");
+        out.push_str("        # The HTTP error rate: requests without a 2xx or 3xx response. An absent summary counts\n        # as 0 (`or 0`); a run without requests divides by nothing and fails the check.\n");
         out.push_str(&format!(
-            "      maxErrorRate: {}\n",
-            num((er * 100.0 * 1e6).round() / 1e6)
+            "        - expression: {}\n          strict: true\n",
+            quote(&format!(
+                "(http.requests - (http.response_time.2xx.count or 0) - (http.response_time.3xx.count or 0)) / http.requests <= {}",
+                num(er)
+            ))
         ));
     }
     out.push_str("scenarios:\n");

@@ -78,11 +78,52 @@ fn ceil_u64(x: f64) -> u64 {
     }
 }
 
+/// The start of every result file a script writes: `<service>-<scenario>[-scaleNpct]-<runner>`
+/// (`all` for a file of every scenario), so a result dropped into `inbox/<service>/` says which
+/// scenario it ran, and whether its stages were scaled, without renaming.
+pub fn result_stem(input: &Input, runner: &str) -> String {
+    let scenario = if input.single {
+        input.scenarios[0].name
+    } else {
+        "all"
+    };
+    let mut stem = format!("{}-{scenario}", input.plan.service);
+    if let Some(f) = input.time_scale() {
+        stem.push('-');
+        stem.push_str(&crate::plan::scale_token(f));
+    }
+    stem.push('-');
+    stem.push_str(runner);
+    stem
+}
+
 /// The name a runner reports an endpoint under: its profile `name`, else `METHOD path`.
 pub fn request_name(e: &PlannedEndpoint) -> String {
     e.name
         .clone()
         .unwrap_or_else(|| format!("{} {}", e.method, e.path))
+}
+
+/// A request name as a k6 tag value that a threshold key can name. k6 splits a threshold key's
+/// tags at commas and trims spaces and quotes from each value's ends, so those are written
+/// percent-encoded (`/ok?ids=1,2` becomes `/ok?ids=1%2C2`, which a server reads the same). The
+/// request carries the same value, so the threshold and the results name the endpoint alike.
+pub fn k6_tag(name: &str) -> String {
+    let mut out = name.replace(',', "%2C");
+    let encode = |c: char| match c {
+        ' ' => Some("%20"),
+        '"' => Some("%22"),
+        '\'' => Some("%27"),
+        '\t' => Some("%09"),
+        _ => None,
+    };
+    if let Some(code) = out.chars().next().and_then(encode) {
+        out.replace_range(..1, code);
+    }
+    if let Some(code) = out.chars().last().and_then(encode) {
+        out.replace_range(out.len() - 1.., code);
+    }
+    out
 }
 
 /// An SLO a runner can enforce itself: a latency percentile or the error rate, for the whole
@@ -261,6 +302,17 @@ pub fn header(input: &Input, runner: &str, run_hint: &[String], whole_run: bool)
             ""
         }
     ));
+    if let Some(f) = input.time_scale() {
+        out.push(format!(
+            "REHEARSAL: every stage at {} % of its planned length (at least {} s each), rates as planned;",
+            num((f * 10_000.0).round() / 100.0),
+            crate::plan::STAGE_FLOOR_S
+        ));
+        out.push(format!(
+            "result files carry `{}`, so perfassist judges them against the scaled stages.",
+            crate::plan::scale_token(f)
+        ));
+    }
     if input.target_is_placeholder {
         out.push(format!(
             "TARGET NOT SET: {} is a placeholder and the script refuses to run with it.",
@@ -294,13 +346,34 @@ pub fn header(input: &Input, runner: &str, run_hint: &[String], whole_run: bool)
                 .to_string(),
         );
     } else if !skipped.is_empty() {
-        out.push(format!(
+        out.extend(para(&format!(
             "Checked by `perfassist interpret`, not by the runner: {}.",
             skipped.join(", ")
-        ));
+        )));
     }
     out.push("Do not edit by hand: export again when the profile changes.".to_string());
     out
+}
+
+/// Header prose wrapped into lines of at most `WIDTH` characters (a word longer than that, such as
+/// a file name, gets a line of its own); commands are pushed as they are, so they copy whole.
+pub fn para(text: &str) -> Vec<String> {
+    const WIDTH: usize = 96;
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// Prefixes each line with a comment marker (`// `, `# `).

@@ -12,18 +12,30 @@ const GAP_S: u64 = 30;
 
 pub fn render(input: &Input) -> String {
     let mut out = String::new();
-    let summary_file = format!("{}-k6-summary.json", input.plan.service);
-    let hint = vec![
-        format!(
-            "Run: k6 run {}",
-            super::Runner::K6.file_name(input.single.then(|| input.scenarios[0].name))
-        ),
-        "  (PERFASSIST_TARGET=URL overrides the target: k6 run -e PERFASSIST_TARGET=URL ...)"
-            .to_string(),
-        format!("Results: {summary_file} (handleSummary JSON); drop it into the perfassist inbox."),
-        "k6 exits 99 when a threshold fails; thresholds marked abortOnFail stop the run early."
-            .to_string(),
-    ];
+    let stem = common::result_stem(input, "k6");
+    let points_file = format!("{stem}.ndjson");
+    let summary_file = format!("{stem}-summary.json");
+    let service = &input.plan.service;
+    let mut hint = vec![format!(
+        "Run: k6 run --out json={points_file} {}",
+        super::Runner::K6.file_name(input.single.then(|| input.scenarios[0].name))
+    )];
+    hint.extend(common::para(
+        "(-e PERFASSIST_TARGET=URL overrides the target.) k6 exits 99 when a threshold fails; \
+         thresholds marked abortOnFail stop the run early.",
+    ));
+    hint.extend(common::para(&format!(
+        "Results, named <service>-<scenario>-k6 for perfassist: hand ONE of them to \
+         inbox/{service}/ unrenamed: {points_file} (every request, with the time series the \
+         per-stage analysis needs) or {summary_file} (the end-of-test summary, small)."
+    )));
+    if let Some(t) = input.plan.think_time_ms {
+        hint.extend(common::para(&format!(
+            "Think time (traffic.think_time_ms = {} ms) is not applied: see the note above the \
+             default function.",
+            num(t)
+        )));
+    }
     out.push_str(&common::comment_block(
         &common::header(input, "k6", &hint, false),
         "//",
@@ -36,13 +48,22 @@ pub fn render(input: &Input) -> String {
     out.push_str(
         "if (/\\.invalid(:\\d+)?(\\/|$)/.test(TARGET)) {\n  throw new Error('no target set: export again with --target URL, or run with -e PERFASSIST_TARGET=URL');\n}\n\n",
     );
-    out.push_str("// Endpoints and their share of all requests.\nconst ENDPOINTS = [\n");
+    out.push_str("// Endpoints and their share of all requests.\n");
+    if input
+        .plan
+        .endpoints
+        .iter()
+        .any(|e| common::k6_tag(&common::request_name(e)) != common::request_name(e))
+    {
+        out.push_str("// A name is also the threshold keys' tag value, which cannot hold a comma (k6 splits the\n// tags there) nor start or end with a space or quote: those are percent-encoded.\n");
+    }
+    out.push_str("const ENDPOINTS = [\n");
     for e in &input.plan.endpoints {
         out.push_str(&format!(
             "  {{ method: {}, path: {}, name: {}, share: {} }},\n",
             quote(&e.method),
             quote(&e.path),
-            quote(&common::request_name(e)),
+            quote(&common::k6_tag(&common::request_name(e))),
             num(e.share)
         ));
     }
@@ -65,6 +86,12 @@ pub fn render(input: &Input) -> String {
     let stats: Vec<String> = trend_stats(input).iter().map(|s| quote(s)).collect();
     out.push_str(&format!("  summaryTrendStats: [{}],\n", stats.join(", ")));
     out.push_str("};\n\n");
+    if let Some(t) = input.plan.think_time_ms {
+        out.push_str(&format!(
+            "// Think time: the profile's traffic.think_time_ms ({} ms) is not applied. Each scenario is an\n// open model: ramping-arrival-rate starts iterations at the planned rate whatever the VUs are\n// doing, and an iteration is one request, so a pause would only keep a VU busy longer without\n// changing when requests arrive. (Closed-model runners, such as the Locust export, pace with it.)\n//\n",
+            num(t)
+        ));
+    }
     out.push_str(BODY);
     out.push_str(&format!(
         "\n// The end-of-test summary as JSON (the handleSummary data), for `perfassist interpret`.\nexport function handleSummary(data) {{\n  const file = __ENV.PERFASSIST_SUMMARY || {};\n  return {{\n    [file]: JSON.stringify(data),\n    stdout: `perfassist: summary written to ${{file}}\\n`,\n  }};\n}}\n",
@@ -162,7 +189,7 @@ fn thresholds(input: &Input) -> Vec<(String, Vec<String>)> {
                 tags.push(format!("scenario:{}", s.name));
             }
             if let Some(e) = endpoint {
-                tags.push(format!("name:{e}"));
+                tags.push(format!("name:{}", common::k6_tag(e)));
             }
             if tags.is_empty() {
                 String::new()

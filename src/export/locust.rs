@@ -7,27 +7,44 @@ use super::common::{self, LimitMetric, num, quote};
 pub fn render(input: &Input) -> String {
     let service = &input.plan.service;
     let file = super::Runner::Locust.file_name(input.single.then(|| input.scenarios[0].name));
-    let hint = vec![
-        "Run headless, writing CSV results for the perfassist inbox:".to_string(),
-        format!("  locust -f {file} --headless --csv {service}-locust"),
-        format!(
-            "  (--host URL overrides the target; then drop {service}-locust_stats.csv and its companion files into the inbox)"
-        ),
-        "The shape below sets the user count and ends the run; --users and --run-time are ignored."
-            .to_string(),
-        "Exit code 1 when a request failed, an SLO below is broken (checked at the end), or an"
-            .to_string(),
-        "abort condition held for its sustained time (the run then stops early).".to_string(),
+    let stem = common::result_stem(input, "locust");
+    let mut hint = vec![
+        "Run headless, writing the results perfassist reads:".to_string(),
+        format!("  locust -f {file} --headless --csv {stem} --json-file {stem}"),
     ];
+    hint.extend(common::para(&format!(
+        "(--host URL overrides the target.) Results, named <service>-<scenario>-locust for \
+         perfassist: hand ONE of them to inbox/{service}/ unrenamed: {stem}_stats.csv with its \
+         companions (its _stats_history.csv gives the per-stage analysis) or {stem}.json."
+    )));
+    hint.extend(common::para(
+        "The shape below sets the user count and ends the run; --users and --run-time are \
+         ignored. The exit code comes from the SLOs, not from Locust's rule (1 on any failed \
+         request): 0 when every limit below holds at the end; 1 when one is broken, the \
+         locustfile raised an exception, or an abort condition held for its sustained time \
+         (the run then stops early).",
+    ));
+    if let Some(t) = input.plan.think_time_ms {
+        hint.extend(common::para(&format!(
+            "Think time (traffic.think_time_ms = {} ms): each user pauses at least that long \
+             between requests, and there are users enough for it (Little's law with latency + \
+             think time).",
+            num(t)
+        )));
+    }
     let mut out = common::comment_block(&common::header(input, "Locust", &hint, true), "#");
     out.push_str(
         "\nimport math\nimport re\nimport time\n\nimport gevent\nfrom locust import HttpUser, LoadTestShape, events, task\nfrom locust.runners import WorkerRunner\n\n",
     );
     out.push_str(&format!("TARGET = {}\n", quote(&input.target)));
     out.push_str(&format!(
-        "# Little's law: users = ceil(rate x LATENCY_S x HEADROOM), each paced to rate / users.\nLATENCY_S = {}\nHEADROOM = {}\n",
+        "# Little's law: users = ceil(rate x (LATENCY_S + THINK_S) x HEADROOM), each paced to rate / users.\nLATENCY_S = {}\nHEADROOM = {}\n",
         num(input.sizing.latency_ms / 1000.0),
         num(common::HEADROOM)
+    ));
+    out.push_str(&format!(
+        "# traffic.think_time_ms: the shortest pause a user takes between two requests, in seconds.\nTHINK_S = {}\n",
+        num(input.plan.think_time_ms.unwrap_or(0.0) / 1000.0)
     ));
     out.push_str(
         "# (scenario, stage, start s, duration s, start requests/s, end requests/s), back to back.\nSTAGES = [\n",
@@ -126,7 +143,7 @@ def planned_rate(run_time):
 
 
 def users_for(rate):
-    return max(1, math.ceil(rate * LATENCY_S * HEADROOM - 1e-9))
+    return max(1, math.ceil(rate * (LATENCY_S + THINK_S) * HEADROOM - 1e-9))
 
 
 def paced_wait(user):
@@ -143,7 +160,9 @@ def paced_wait(user):
         owed += rate / users_for(rate) * step
         gap += step
     user._perfassist_last = last + gap
-    return max(0.0, last + gap - now)
+    # The users are sized so the pacing gap covers the think time; after a slow response it may
+    # not, and the pause is then the think time (the schedule catches up on later requests).
+    return max(THINK_S, last + gap - now)
 
 
 @events.init.add_listener
@@ -192,7 +211,11 @@ def abort_watch(environment):
 
 
 @events.quitting.add_listener
-def hold_to_slos(environment, **_kwargs):
+def exit_code_from_slos(environment, **_kwargs):
+    """Sets the exit code from the SLO limits: Locust's own rule (1 on any failed request) would
+    fail a run whose few errors are well within the error-rate objective."""
+    if environment.process_exit_code is not None:
+        return  # the abort watcher has already failed the run
     broken = []
     for name, metric, limit in LIMITS:
         if name is None:
@@ -208,10 +231,11 @@ def hold_to_slos(environment, **_kwargs):
             value = entry.get_response_time_percentile(float(metric[1:]) / 100.0)
         if value > limit:
             broken.append(f"{name or 'all requests'}: {metric} {value} > {limit}")
+    if environment.runner is not None and environment.runner.exceptions:
+        broken.append("the locustfile raised exceptions (see the log)")
     for line in broken:
         print(f"perfassist SLO broken: {line}")
-    if broken:
-        environment.process_exit_code = 1"#;
+    environment.process_exit_code = 1 if broken else 0"#;
 
 const SHAPE: &str = r#"
 

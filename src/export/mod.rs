@@ -88,6 +88,14 @@ pub(crate) struct Input<'a> {
     pub single: bool,
 }
 
+impl Input<'_> {
+    /// The factor the stages were shortened by, for a rehearsal (every scenario of a plan is
+    /// scaled alike).
+    pub fn time_scale(&self) -> Option<f64> {
+        self.scenarios.first().and_then(|s| s.time_scale)
+    }
+}
+
 /// Writes one runner's script for the selected scenarios. The target comes from `target`, else
 /// the plan's target, else a placeholder the script refuses to run with.
 pub fn export(
@@ -111,6 +119,21 @@ pub fn export(
         file_name: runner.file_name(scenario),
         contents,
     })
+}
+
+/// The files a runner needs for the selected scenarios, the script first: Taurus runs the Locust
+/// script of the same scenarios, so its export is the Taurus file and that locustfile.
+pub fn export_files(
+    plan: &Plan,
+    runner: Runner,
+    selection: &Selection,
+    target: Option<&str>,
+) -> Result<Vec<ExportFile>, ExportError> {
+    let mut files = vec![export(plan, runner, selection, target)?];
+    if runner == Runner::Taurus {
+        files.push(export(plan, Runner::Locust, selection, target)?);
+    }
+    Ok(files)
 }
 
 /// Every runner's script for every scenario, one file each, as the daemon writes them to

@@ -1,63 +1,67 @@
-//! Taurus (bzt) config: one execution per plan stage, started at the stage's offset with `delay`,
-//! a request list in the endpoint mix, and `passfail` criteria from the SLOs and abort conditions.
+//! Taurus (bzt) config: one `locust` execution running perfassist's locustfile of the same
+//! scenarios (the load shape, pacing and think time live there), `passfail` criteria from the SLOs
+//! and abort conditions, and the results written under names perfassist recognises.
 
 use super::Input;
 use super::common::{self, LimitMetric, num, quote};
-use crate::plan::{Comparator, PlannedEndpoint, Stage, StageKind};
+use crate::plan::Comparator;
 
-/// Most request slots one iteration's list gets; the mix is apportioned over them.
-const MAX_SLOTS: u64 = 20;
+/// Seconds Taurus lets the locustfile run past the plan's end before it stops the users: the
+/// shape ends the run at the plan's end, and this only guards against a run that does not stop.
+const GRACE_S: u64 = 30;
 
 pub fn render(input: &Input) -> String {
     let service = &input.plan.service;
-    let file = super::Runner::Taurus.file_name(input.single.then(|| input.scenarios[0].name));
-    let hint = vec![
-        format!("Run: bzt {file}   (JMeter by default; set executor: gatling to use Gatling)"),
-        "Each plan stage is one execution started at its offset (delay); throughput is requests/s."
-            .to_string(),
-        "Ramps up are a hold at the start rate plus a ramp from zero; ramps down are held at their"
-            .to_string(),
-        "mean rate (Taurus ramps only upwards), so each stage sends the planned number of requests."
-            .to_string(),
-        "Exit code 3 when a pass/fail criterion fails.".to_string(),
-    ];
+    let scenario = input.single.then(|| input.scenarios[0].name);
+    let file = super::Runner::Taurus.file_name(scenario);
+    let locustfile = super::Runner::Locust.file_name(scenario);
+    let stem = common::result_stem(input, "taurus");
+    let stats = format!("{stem}-stats.xml");
+    let mut hint = vec![format!("Run: bzt {file}")];
+    hint.extend(common::para(&format!(
+        "It runs {locustfile}, perfassist's Locust export of the same plan, which must sit \
+         beside it. Exit code 3 when a pass/fail criterion fails."
+    )));
+    hint.extend(common::para(&format!(
+        "Results, named <service>-<scenario>-taurus for perfassist: hand {stats} (final-stats) \
+         to inbox/{service}/ unrenamed, or give perfassist the artifacts folder \
+         {stem}-<date>-<time>/, whose kpi*.jtl hold every request and so the per-stage time \
+         series (perfassist interpret --metrics FOLDER)."
+    )));
+    hint.extend(common::para(
+        "Executor: locust only. The load shape (stages, open-model pacing, think time) lives in \
+         the locustfile, which Taurus runs as this scenario's script: Taurus' own concurrency, \
+         ramp-up and throughput settings cannot give a Locust run a multi-stage shape, so they \
+         are not used. JMeter, Gatling and the other executors cannot run a locustfile: Taurus \
+         stops with an error rather than run another load. Labels are the locustfile's request \
+         names, as the criteria below use them.",
+    ));
     let mut out = common::comment_block(&common::header(input, "Taurus", &hint, true), "#");
     if input.target_is_placeholder {
-        // bzt has no hook to refuse a run; the criterion below fails it at the first second.
-        out.push_str("# The placeholder target fails every request; the run stops at once.\n");
+        // bzt has no hook to refuse a run; the locustfile refuses the placeholder at start-up.
+        out.push_str("# The locustfile refuses the placeholder target; the last criterion fails the run too.\n");
     }
+    let total: u64 = input.scenarios.iter().map(|s| s.total_duration_s).sum();
+    out.push_str("settings:\n");
+    out.push_str(&format!(
+        "  # A new folder per run (kpi.jtl, the Locust log, the effective config), named for perfassist.\n  artifacts-dir: {}\n",
+        quote(&format!("{stem}-%Y%m%d-%H%M%S"))
+    ));
     out.push_str("execution:\n");
-    let mut t = 0;
-    for s in &input.scenarios {
-        for st in &s.stages {
-            for (rate, ramp) in pieces(st) {
-                execution(
-                    &mut out,
-                    input,
-                    service,
-                    &format!("{}/{}", s.name, st.name),
-                    t,
-                    st,
-                    rate,
-                    ramp,
-                );
-            }
-            t += st.duration_s;
-        }
-    }
+    out.push_str("  - executor: locust\n");
+    out.push_str(&format!("    scenario: {}\n", quote(&stem)));
+    out.push_str(&format!(
+        "    # The plan's {total} s plus {GRACE_S} s: the locustfile's shape ends the run on time.\n    hold-for: {}s\n",
+        total + GRACE_S
+    ));
     out.push_str("scenarios:\n");
-    out.push_str(&format!("  {}:\n", quote(service)));
+    out.push_str(&format!("  {}:\n", quote(&stem)));
+    out.push_str(&format!("    script: {}\n", quote(&locustfile)));
     out.push_str(&format!("    default-address: {}\n", quote(&input.target)));
-    out.push_str("    requests:\n");
-    for e in slots(&input.plan.endpoints) {
-        out.push_str(&format!(
-            "      - url: {}\n        method: {}\n        label: {}\n",
-            quote(&e.path),
-            e.method,
-            quote(&common::request_name(e))
-        ));
-    }
-    out.push_str("reporting:\n  - module: final-stats\n  - module: passfail\n    criteria:\n");
+    out.push_str(&format!(
+        "reporting:\n  - module: final-stats\n    dump-xml: {}\n  - module: passfail\n    criteria:\n",
+        quote(&stats)
+    ));
     for l in common::whole_run_limits(input) {
         let (subject, threshold) = match l.metric {
             LimitMetric::Latency(p) => (format!("p{}", num(p)), format!("{}ms", num(l.threshold))),
@@ -116,87 +120,4 @@ pub fn render(input: &Input) -> String {
         out.push_str("      - subject: fail\n        condition: '>'\n        threshold: 0%\n        logic: for\n        timeframe: 1s\n        stop: true\n        fail: true\n");
     }
     out
-}
-
-/// A stage as Taurus load pieces run side by side: (requests/s, ramps up from zero?).
-fn pieces(st: &Stage) -> Vec<(f64, bool)> {
-    match st.kind {
-        StageKind::Ramp if st.target_rps > st.start_rps => {
-            let mut v = Vec::new();
-            if st.start_rps > 0.0 {
-                v.push((st.start_rps, false));
-            }
-            v.push((st.target_rps - st.start_rps, true));
-            v
-        }
-        StageKind::Ramp => vec![((st.start_rps + st.target_rps) / 2.0, false)],
-        StageKind::Hold => vec![(st.target_rps, false)],
-    }
-    .into_iter()
-    .filter(|(r, _)| *r > 0.0)
-    .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn execution(
-    out: &mut String,
-    input: &Input,
-    service: &str,
-    label: &str,
-    delay: u64,
-    st: &Stage,
-    rate: f64,
-    ramp: bool,
-) {
-    let rate = (rate * 100.0).round() / 100.0;
-    out.push_str(&format!("  - executor: jmeter  # {label}\n"));
-    out.push_str(&format!("    scenario: {}\n", quote(service)));
-    out.push_str(&format!("    delay: {delay}s\n"));
-    out.push_str(&format!(
-        "    concurrency: {}\n",
-        input.sizing.workers(rate)
-    ));
-    if ramp {
-        out.push_str(&format!(
-            "    ramp-up: {}s\n    hold-for: 0s\n",
-            st.duration_s
-        ));
-    } else {
-        out.push_str(&format!("    hold-for: {}s\n", st.duration_s));
-    }
-    out.push_str(&format!("    throughput: {}\n", num(rate)));
-}
-
-/// The request list of one iteration: each endpoint repeated in proportion to its weight, over at
-/// most `MAX_SLOTS` slots (largest remainder), each endpoint at least once.
-fn slots(endpoints: &[PlannedEndpoint]) -> Vec<&PlannedEndpoint> {
-    let w = common::int_weights(endpoints);
-    let total: u64 = w.iter().sum();
-    let counts: Vec<u64> = if total <= MAX_SLOTS {
-        w
-    } else {
-        let quotas: Vec<f64> = endpoints
-            .iter()
-            .map(|e| e.share * MAX_SLOTS as f64)
-            .collect();
-        let mut c: Vec<u64> = quotas.iter().map(|q| (q.floor() as u64).max(1)).collect();
-        let mut order: Vec<usize> = (0..endpoints.len()).collect();
-        order.sort_by(|a, b| {
-            (quotas[*b] - quotas[*b].floor()).total_cmp(&(quotas[*a] - quotas[*a].floor()))
-        });
-        let mut left = MAX_SLOTS.saturating_sub(c.iter().sum());
-        for i in order {
-            if left == 0 {
-                break;
-            }
-            c[i] += 1;
-            left -= 1;
-        }
-        c
-    };
-    endpoints
-        .iter()
-        .zip(counts)
-        .flat_map(|(e, n)| std::iter::repeat_n(e, n as usize))
-        .collect()
 }

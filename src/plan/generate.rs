@@ -47,6 +47,7 @@ pub fn generate(profile: &ServiceProfile, d: &Defaults) -> Plan {
         slo: profile.slo.clone(),
         endpoints,
         dependencies: profile.dependencies.clone(),
+        think_time_ms: profile.traffic.think_time_ms,
         scenarios,
     }
 }
@@ -186,6 +187,7 @@ impl Gen<'_> {
             checks,
             abort_conditions: abort,
             metrics_to_watch: self.metrics(extra_metrics),
+            time_scale: None,
         }
     }
 

@@ -3,11 +3,15 @@
 
 mod defaults;
 mod generate;
+mod scale;
+mod warnings;
 
 use serde::Serialize;
 
 pub use defaults::Defaults;
 pub use generate::generate;
+pub use scale::{STAGE_FLOOR_S, ScaleError, check_factor, scale_token, time_scaled};
+pub use warnings::shape_warnings;
 
 pub const PLAN_SCHEMA: &str = "perfassist.plan/v1";
 
@@ -28,6 +32,9 @@ pub struct Plan {
     pub slo: crate::profile::Slo,
     pub endpoints: Vec<PlannedEndpoint>,
     pub dependencies: Vec<String>,
+    /// `traffic.think_time_ms`: the pause a user takes between requests, for closed-model runners.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub think_time_ms: Option<f64>,
     pub scenarios: Vec<Scenario>,
 }
 
@@ -85,6 +92,9 @@ pub struct Scenario {
     pub checks: Vec<Check>,
     pub abort_conditions: Vec<AbortCondition>,
     pub metrics_to_watch: Vec<String>,
+    /// Set on a rehearsal: every stage was shortened by this factor (see `time_scaled`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_scale: Option<f64>,
 }
 
 impl Scenario {

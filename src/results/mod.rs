@@ -31,6 +31,7 @@ mod sniff;
 mod sniff_quick;
 mod stream;
 mod summary;
+mod taurus_artifacts;
 mod taurus_stats;
 mod unrecognised;
 mod vegeta;
@@ -251,15 +252,19 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
     d
 }
 
-/// Reads a results file from disk. Raw-sample formats (JMeter JTL, k6 NDJSON, gzip or not) are
-/// read as a stream in constant memory; summaries are read whole, and a summary larger than
-/// `max_document_bytes` is refused before it is read. A Locust `X_stats.csv` picks up
-/// `X_stats_history.csv` and `X_failures.csv` from the same folder. `name` is used in errors.
+/// Reads a results file from disk (or a Taurus artifacts folder: its kpi*.jtl as one run).
+/// Raw-sample formats (JMeter JTL, k6 NDJSON, gzip or not) are read as a stream in constant
+/// memory; summaries are read whole, and a summary larger than `max_document_bytes` is refused
+/// before it is read. A Locust `X_stats.csv` picks up `X_stats_history.csv` and
+/// `X_failures.csv` from the same folder. `name` is used in errors.
 pub fn read_file(
     path: &std::path::Path,
     name: &str,
     max_document_bytes: u64,
 ) -> Result<RunResults, ResultsError> {
+    if path.is_dir() {
+        return taurus_artifacts::read(path, name, false).map(|(r, _)| r);
+    }
     let mut file = std::fs::File::open(path)
         .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
     let meta = file.metadata().ok();
@@ -302,6 +307,10 @@ pub fn read_file_hashed(
     max_document_bytes: u64,
 ) -> Result<(RunResults, String), ResultsError> {
     use sha2::{Digest, Sha256};
+    if path.is_dir() {
+        let (r, digest) = taurus_artifacts::read(path, name, true)?;
+        return Ok((r, digest.unwrap_or_default()));
+    }
     let cannot = |e: std::io::Error| {
         ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
     };

@@ -4,7 +4,7 @@
 #   E2E_TOOLS  the install root
 #   LOCUST     path to the locust executable (PyPI locust, pinned)
 #   ARTILLERY  path to the artillery executable (npm artillery, pinned)
-#   BZT        path to Taurus' bzt executable, empty if it would not install
+#   BZT        path to Taurus' bzt executable (with Locust in its venv), empty if it would not install
 #   JMETER     path to Debian's jmeter, empty if it would not install
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -34,6 +34,11 @@ if [ -x "$E2E_TOOLS/bzt-venv/bin/bzt" ] || {
   "$E2E_TOOLS/bzt-venv/bin/pip" install --quiet --disable-pip-version-check "bzt==$BZT_VERSION" >/dev/null 2>&1
 }; then
   export BZT="$E2E_TOOLS/bzt-venv/bin/bzt"
+  # Taurus' locust executor runs the exported locustfile with the Locust of its own Python; pinned
+  # here so Taurus never installs one itself at run time.
+  if ! "$E2E_TOOLS/bzt-venv/bin/python" -c "import locust, sys; sys.exit(locust.__version__ != '$LOCUST_VERSION')" 2>/dev/null; then
+    "$E2E_TOOLS/bzt-venv/bin/pip" install --quiet --disable-pip-version-check "locust==$LOCUST_VERSION" >/dev/null 2>&1 || true
+  fi
 fi
 
 export JMETER=""

@@ -339,6 +339,28 @@ pub fn read<R: BufRead>(name: &str, input: R) -> Result<RunResults, ResultsError
 
 /// `read`, with or without the fast path (the tests compare the two).
 fn read_with<R: BufRead>(name: &str, input: R, use_fast: bool) -> Result<RunResults, ResultsError> {
+    let mut agg = Aggregator::new(Limits::default(), Resolution::Millis);
+    let problems = add_samples(name, input, &mut agg, use_fast)?;
+    if agg.count() == 0 && !problems.has_errors() {
+        return Err(problems.fail(no_samples()));
+    }
+    problems.finish(agg.finish(FORMAT))
+}
+
+/// What a JTL with a header and nothing else is told.
+pub(crate) fn no_samples() -> Diagnostic {
+    Diagnostic::error("", "the JTL has a header but no samples")
+        .hint("did the test plan run? JMeter writes one row per sample")
+}
+
+/// Adds every sample of one JTL to `agg`, which may hold other files' samples already (a Taurus
+/// artifacts folder is one run in several files). The problems found are left to the caller.
+pub(crate) fn add_samples<R: BufRead>(
+    name: &str,
+    input: R,
+    agg: &mut Aggregator,
+    use_fast: bool,
+) -> Result<Problems, ResultsError> {
     let (mut rec, setup) = start(name, input)?;
     let Setup {
         cols,
@@ -351,7 +373,6 @@ fn read_with<R: BufRead>(name: &str, input: R, use_fast: bool) -> Result<RunResu
             .map_err(|e| io_error(name, Some(rec.start_line), &e))
     };
 
-    let mut agg = Aggregator::new(Limits::default(), Resolution::Millis);
     let mut ts = Timestamps { format: None };
     // One cell more than the last column used, so a short row is still told apart.
     rec.set_limit(cols.needed + 1);
@@ -359,7 +380,7 @@ fn read_with<R: BufRead>(name: &str, input: R, use_fast: bool) -> Result<RunResu
     loop {
         if !first_is_data {
             if let Some(f) = fast.as_mut() {
-                rec.take_lines(|block| f.take_rows(block, &mut agg))
+                rec.take_lines(|block| f.take_rows(block, agg))
                     .map_err(|e| io_error(name, Some(rec.next_line()), &e))?;
             }
             if !next(&mut rec)? {
@@ -386,7 +407,7 @@ fn read_with<R: BufRead>(name: &str, input: R, use_fast: bool) -> Result<RunResu
             continue;
         }
         match row_sample(&rec, line, &cols, &mut ts) {
-            Ok(checked) => add_row(&rec, &cols, checked, &mut agg),
+            Ok(checked) => add_row(&rec, &cols, checked, agg),
             Err(_) if !rec.complete => {
                 problems.notes.push(format!(
                     "line {line} is incomplete and was skipped: was the file still being written?"
@@ -400,13 +421,7 @@ fn read_with<R: BufRead>(name: &str, input: R, use_fast: bool) -> Result<RunResu
             }
         }
     }
-    if agg.count() == 0 && !problems.has_errors() {
-        return Err(problems.fail(
-            Diagnostic::error("", "the JTL has a header but no samples")
-                .hint("did the test plan run? JMeter writes one row per sample"),
-        ));
-    }
-    problems.finish(agg.finish(FORMAT))
+    Ok(problems)
 }
 
 fn problems_fail(name: &str, d: Diagnostic) -> ResultsError {

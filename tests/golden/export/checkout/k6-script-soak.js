@@ -3,11 +3,14 @@
 // Scenarios: soak.
 // Target: http://127.0.0.1:8080
 // Workers by Little's law: ceil(rate x 400 ms (SLO p95) / 1000 x 2).
-// Run: k6 run k6-script-soak.js
-//   (PERFASSIST_TARGET=URL overrides the target: k6 run -e PERFASSIST_TARGET=URL ...)
-// Results: checkout-api-k6-summary.json (handleSummary JSON); drop it into the perfassist inbox.
-// k6 exits 99 when a threshold fails; thresholds marked abortOnFail stop the run early.
-// Checked by `perfassist interpret`, not by the runner: soak.latency_drift, soak.error_drift, soak.memory_growth.
+// Run: k6 run --out json=checkout-api-soak-k6.ndjson k6-script-soak.js
+// (-e PERFASSIST_TARGET=URL overrides the target.) k6 exits 99 when a threshold fails; thresholds
+// marked abortOnFail stop the run early.
+// Results, named <service>-<scenario>-k6 for perfassist: hand ONE of them to inbox/checkout-api/
+// unrenamed: checkout-api-soak-k6.ndjson (every request, with the time series the per-stage
+// analysis needs) or checkout-api-soak-k6-summary.json (the end-of-test summary, small).
+// Checked by `perfassist interpret`, not by the runner: soak.latency_drift, soak.error_drift,
+// soak.memory_growth.
 // Do not edit by hand: export again when the profile changes.
 
 import http from 'k6/http';
@@ -88,7 +91,7 @@ function send(e) {
 
 // The end-of-test summary as JSON (the handleSummary data), for `perfassist interpret`.
 export function handleSummary(data) {
-  const file = __ENV.PERFASSIST_SUMMARY || "checkout-api-k6-summary.json";
+  const file = __ENV.PERFASSIST_SUMMARY || "checkout-api-soak-k6-summary.json";
   return {
     [file]: JSON.stringify(data),
     stdout: `perfassist: summary written to ${file}\n`,

@@ -8,10 +8,12 @@
 // TARGET NOT SET: http://set-a-target-with-perfassist-export-target.invalid is a placeholder and the script refuses to run with it.
 // Export again with --target URL (or set target.base_url in the profile).
 // Workers by Little's law: ceil(rate x 250 ms (SLO p95) / 1000 x 2).
-// Run: k6 run k6-script-steady.js
-//   (PERFASSIST_TARGET=URL overrides the target: k6 run -e PERFASSIST_TARGET=URL ...)
-// Results: ledger-api-k6-summary.json (handleSummary JSON); drop it into the perfassist inbox.
-// k6 exits 99 when a threshold fails; thresholds marked abortOnFail stop the run early.
+// Run: k6 run --out json=ledger-api-steady-k6.ndjson k6-script-steady.js
+// (-e PERFASSIST_TARGET=URL overrides the target.) k6 exits 99 when a threshold fails; thresholds
+// marked abortOnFail stop the run early.
+// Results, named <service>-<scenario>-k6 for perfassist: hand ONE of them to inbox/ledger-api/
+// unrenamed: ledger-api-steady-k6.ndjson (every request, with the time series the per-stage
+// analysis needs) or ledger-api-steady-k6-summary.json (the end-of-test summary, small).
 // Checked by `perfassist interpret`, not by the runner: steady.throughput.
 // Do not edit by hand: export again when the profile changes.
 
@@ -91,7 +93,7 @@ function send(e) {
 
 // The end-of-test summary as JSON (the handleSummary data), for `perfassist interpret`.
 export function handleSummary(data) {
-  const file = __ENV.PERFASSIST_SUMMARY || "ledger-api-k6-summary.json";
+  const file = __ENV.PERFASSIST_SUMMARY || "ledger-api-steady-k6-summary.json";
   return {
     [file]: JSON.stringify(data),
     stdout: `perfassist: summary written to ${file}\n`,

@@ -8,11 +8,15 @@
 # TARGET NOT SET: http://set-a-target-with-perfassist-export-target.invalid is a placeholder and the script refuses to run with it.
 # Export again with --target URL (or set target.base_url in the profile).
 # Workers by Little's law: ceil(rate x 250 ms (SLO p95) / 1000 x 2).
-# Run headless, writing CSV results for the perfassist inbox:
-#   locust -f locustfile-steady.py --headless --csv ledger-api-locust
-#   (--host URL overrides the target; then drop ledger-api-locust_stats.csv and its companion files into the inbox)
-# The shape below sets the user count and ends the run; --users and --run-time are ignored.
-# Exit code 1 when a request failed, an SLO below is broken (checked at the end), or an
+# Run headless, writing the results perfassist reads:
+#   locust -f locustfile-steady.py --headless --csv ledger-api-steady-locust --json-file ledger-api-steady-locust
+# (--host URL overrides the target.) Results, named <service>-<scenario>-locust for perfassist:
+# hand ONE of them to inbox/ledger-api/ unrenamed: ledger-api-steady-locust_stats.csv with its
+# companions (its _stats_history.csv gives the per-stage analysis) or
+# ledger-api-steady-locust.json.
+# The shape below sets the user count and ends the run; --users and --run-time are ignored. The
+# exit code comes from the SLOs, not from Locust's rule (1 on any failed request): 0 when every
+# limit below holds at the end; 1 when one is broken, the locustfile raised an exception, or an
 # abort condition held for its sustained time (the run then stops early).
 # Checked by `perfassist interpret`, not by the runner: steady.throughput.
 # Do not edit by hand: export again when the profile changes.
@@ -26,9 +30,11 @@ from locust import HttpUser, LoadTestShape, events, task
 from locust.runners import WorkerRunner
 
 TARGET = "http://set-a-target-with-perfassist-export-target.invalid"
-# Little's law: users = ceil(rate x LATENCY_S x HEADROOM), each paced to rate / users.
+# Little's law: users = ceil(rate x (LATENCY_S + THINK_S) x HEADROOM), each paced to rate / users.
 LATENCY_S = 0.25
 HEADROOM = 2
+# traffic.think_time_ms: the shortest pause a user takes between two requests, in seconds.
+THINK_S = 0
 # (scenario, stage, start s, duration s, start requests/s, end requests/s), back to back.
 STAGES = [
     ("steady", "warm-up", 0, 60, 1, 1),
@@ -76,7 +82,7 @@ def planned_rate(run_time):
 
 
 def users_for(rate):
-    return max(1, math.ceil(rate * LATENCY_S * HEADROOM - 1e-9))
+    return max(1, math.ceil(rate * (LATENCY_S + THINK_S) * HEADROOM - 1e-9))
 
 
 def paced_wait(user):
@@ -93,7 +99,9 @@ def paced_wait(user):
         owed += rate / users_for(rate) * step
         gap += step
     user._perfassist_last = last + gap
-    return max(0.0, last + gap - now)
+    # The users are sized so the pacing gap covers the think time; after a slow response it may
+    # not, and the pause is then the think time (the schedule catches up on later requests).
+    return max(THINK_S, last + gap - now)
 
 
 @events.init.add_listener
@@ -142,7 +150,11 @@ def abort_watch(environment):
 
 
 @events.quitting.add_listener
-def hold_to_slos(environment, **_kwargs):
+def exit_code_from_slos(environment, **_kwargs):
+    """Sets the exit code from the SLO limits: Locust's own rule (1 on any failed request) would
+    fail a run whose few errors are well within the error-rate objective."""
+    if environment.process_exit_code is not None:
+        return  # the abort watcher has already failed the run
     broken = []
     for name, metric, limit in LIMITS:
         if name is None:
@@ -158,10 +170,11 @@ def hold_to_slos(environment, **_kwargs):
             value = entry.get_response_time_percentile(float(metric[1:]) / 100.0)
         if value > limit:
             broken.append(f"{name or 'all requests'}: {metric} {value} > {limit}")
+    if environment.runner is not None and environment.runner.exceptions:
+        broken.append("the locustfile raised exceptions (see the log)")
     for line in broken:
         print(f"perfassist SLO broken: {line}")
-    if broken:
-        environment.process_exit_code = 1
+    environment.process_exit_code = 1 if broken else 0
 
 class PlannedUser(HttpUser):
     host = TARGET
