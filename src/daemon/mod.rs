@@ -129,6 +129,7 @@ fn process_due(
     let handling = start.elapsed();
     // Also commits records queued outside this batch (removals found by a rescan).
     let recorded = engine.commit().is_ok() && engine.counters.failed == failed_before;
+    refused(engine)?;
     let committed = start.elapsed();
     save_meta(engine, queue);
     tracing::debug!(
@@ -144,6 +145,17 @@ fn process_due(
         rescan,
         recorded,
     })
+}
+
+/// Stops the daemon once the evidence writer refused the log's end (see `Engine::log_refused`):
+/// a retry would be refused again, and skipping the record would lose a result.
+fn refused(engine: &Engine) -> Result<(), String> {
+    match &engine.log_refused {
+        Some(msg) => Err(format!(
+            "{msg}. Stopping: nothing can be recorded until the log is repaired; the inputs not recorded are processed at the next start"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// What one pass over the due items did.
@@ -366,6 +378,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
             scan_into(&mut engine, &mut queue, Instant::now());
             // Removals found by the scan are recorded now, even if nothing else is due.
             let recorded = engine.commit().is_ok();
+            refused(&engine)?;
             after_batch(recorded, &mut retry_at);
             save_meta(&mut engine, &queue);
         }

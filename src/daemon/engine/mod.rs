@@ -95,6 +95,9 @@ pub struct Engine {
     /// The first output of the current batch that could not be written (disk full, ...).
     write_error: Option<String>,
     pub counters: Counters,
+    /// Set when the evidence writer refuses the log's end: retrying cannot help, the operator
+    /// must repair the log, so the daemon stops (the batch was rolled back and is redone later).
+    pub log_refused: Option<String>,
     dirty: bool,
     last_meta: std::time::Instant,
 }
@@ -205,6 +208,7 @@ impl Engine {
             counters_before: Counters::default(),
             write_error: None,
             counters: Counters::default(),
+            log_refused: None,
             dirty: true,
             last_meta: std::time::Instant::now(),
         })
@@ -531,10 +535,16 @@ impl Engine {
         if self.events.is_empty() {
             return Ok(());
         }
-        let appended = self
-            .log
-            .append_batch(&self.events)
-            .map_err(|e| format!("cannot append to the evidence log: {e}"))?;
+        let appended = match self.log.append_batch(&self.events) {
+            Ok(a) => a,
+            Err(e) => {
+                let msg = format!("cannot append to the evidence log: {e}");
+                if matches!(e, evidence::EvidenceError::Refused { .. }) {
+                    self.log_refused = Some(msg.clone());
+                }
+                return Err(msg);
+            }
+        };
         if let Some(last) = appended.last() {
             self.state.evidence_seq = last.seq;
         }
