@@ -15,8 +15,9 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn write_inbox(root: &Path, name: &str, service: &str) {
-    let p = root.join("inbox").join(name);
+/// Writes `service`'s profile at `rel` below `root`.
+fn write_profile(root: &Path, rel: &str, service: &str) {
+    let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, profile_yaml(service)).unwrap();
 }
@@ -32,7 +33,7 @@ fn verify(root: &Path) -> std::process::Output {
 #[test]
 fn once_stops_at_a_damaged_evidence_log_and_records_the_input_after_the_repair() {
     let dir = tempfile::tempdir().unwrap();
-    write_inbox(dir.path(), "a.yaml", "a-api");
+    write_profile(dir.path(), "inbox/a.yaml", "a-api");
     assert_eq!(run_once(dir.path()).status.code(), Some(0));
     let log = dir.path().join("evidence/evidence.jsonl");
     let good = std::fs::read(&log).unwrap();
@@ -41,7 +42,7 @@ fn once_stops_at_a_damaged_evidence_log_and_records_the_input_after_the_repair()
         .replacen("\"a-api\"", "\"z-api\"", 1);
     std::fs::write(&log, &damaged).unwrap();
 
-    write_inbox(dir.path(), "b.yaml", "b-api");
+    write_profile(dir.path(), "inbox/b.yaml", "b-api");
     let o = run_once(dir.path());
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
@@ -98,4 +99,98 @@ fn a_running_daemon_stops_when_its_evidence_log_is_damaged_under_it() {
         "{daemon_log}"
     );
     assert_eq!(std::fs::read_to_string(&log).unwrap(), text);
+}
+
+fn once_with(root: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(["watch", "--once"])
+        .args(args)
+        .current_dir(root)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_state_folder_serves_only_the_inbox_it_was_made_for() {
+    let dir = tempfile::tempdir().unwrap();
+    write_profile(dir.path(), "in-a/a.yaml", "a-api");
+    write_profile(dir.path(), "in-b/b.yaml", "b-api");
+    let o = once_with(dir.path(), &["--inbox", "in-a"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let state: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("state/perfassist-state.json")).unwrap(),
+    )
+    .unwrap();
+    let canon_a = std::fs::canonicalize(dir.path().join("in-a")).unwrap();
+    assert_eq!(state["inbox"], canon_a.display().to_string());
+
+    // Another inbox on the same (default) state: refused before anything is read or written.
+    let before = std::fs::read(dir.path().join("evidence/evidence.jsonl")).unwrap();
+    let o = once_with(dir.path(), &["--inbox", "in-b"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("belongs to the inbox {}", canon_a.display()))
+            && err.contains("give each inbox its own --state and --evidence"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("evidence/evidence.jsonl")).unwrap(),
+        before,
+        "in-a's files must not appear as removed"
+    );
+    assert!(!dir.path().join("outbox/b-api").exists());
+
+    // The same inbox spelled differently is the same inbox.
+    let o = once_with(dir.path(), &["--inbox", "./in-a/"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // An explicit state (and evidence) folder per inbox works as before.
+    let o = once_with(
+        dir.path(),
+        &[
+            "--inbox",
+            "in-b",
+            "--state",
+            "state-b",
+            "--evidence",
+            "evidence-b",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let outcomes: Vec<(String, String)> = evidence(dir.path())
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap().to_string(),
+                e["service"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [("plan-generated".to_string(), "a-api".to_string())]
+    );
+    let b_log = std::fs::read_to_string(dir.path().join("evidence-b/evidence.jsonl")).unwrap();
+    assert!(
+        b_log.contains("b-api") && !b_log.contains("a-api"),
+        "{b_log}"
+    );
+}
+
+#[test]
+fn a_state_from_before_inboxes_were_recorded_is_adopted() {
+    let dir = tempfile::tempdir().unwrap();
+    write_profile(dir.path(), "inbox/a.yaml", "a-api");
+    assert_eq!(run_once(dir.path()).status.code(), Some(0));
+    let file = dir.path().join("state/perfassist-state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    state.as_object_mut().unwrap().remove("inbox");
+    std::fs::write(&file, state.to_string()).unwrap();
+    let o = run_once(dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let state: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let canon = std::fs::canonicalize(dir.path().join("inbox")).unwrap();
+    assert_eq!(state["inbox"], canon.display().to_string());
+    assert_eq!(evidence(dir.path()).len(), 1, "nothing redone");
 }

@@ -10,6 +10,7 @@ mod reports;
 pub mod settings;
 pub mod state;
 pub mod status;
+mod stop;
 mod systemd;
 
 use std::path::Path;
@@ -26,6 +27,7 @@ use events::{follow_new_folders, on_event};
 use inbox::Candidate;
 use queue::{Pending, Queue};
 pub use settings::Settings;
+use stop::Stop;
 
 /// Runs the daemon until SIGTERM/SIGINT, or once over the inbox with `once`. Returns the exit code.
 pub fn run(s: Settings, once: bool) -> i32 {
@@ -42,10 +44,10 @@ pub fn run(s: Settings, once: bool) -> i32 {
     rt.block_on(async move {
         match main_loop(s, once).await {
             Ok(code) => code,
-            Err(msg) => {
-                tracing::error!("{msg}");
-                eprintln!("error: {msg}");
-                crate::exit::INTERNAL
+            Err(Stop { code, message }) => {
+                tracing::error!("{message}");
+                eprintln!("error: {message}");
+                code
             }
         }
     })
@@ -242,7 +244,7 @@ fn modified_within(path: &Path, window: Duration) -> bool {
         .is_some_and(|age| age < window)
 }
 
-async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
+async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
     let settle = s.settle;
     let poll = s.poll;
     let mut engine = Engine::open(s)?;
@@ -271,7 +273,8 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
             return Err(format!(
                 "{} input(s) could not be recorded because outputs or evidence could not be written; see the errors above",
                 c.failed
-            ));
+            )
+            .into());
         }
         return Ok(if c.rejected > 0 {
             crate::exit::BAD_INPUT

@@ -16,6 +16,7 @@ use chrono::{SecondsFormat, Utc};
 use super::inbox::{self, Candidate};
 use super::settings::Settings;
 use super::state::{self, Entry, Kind, State, Status};
+use super::stop::Stop;
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
 use crate::judge;
@@ -131,7 +132,7 @@ fn now() -> String {
 }
 
 impl Engine {
-    pub fn open(s: Settings) -> Result<Engine, String> {
+    pub fn open(s: Settings) -> Result<Engine, Stop> {
         for dir in [&s.inbox, &s.outbox, &s.evidence_dir, &s.state_dir] {
             if !dir.exists() {
                 std::fs::create_dir_all(dir)
@@ -139,6 +140,12 @@ impl Engine {
             }
         }
         let instance = super::instance::lock(&s.state_dir)?;
+        let inbox_canon =
+            std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
+        let mut state = State::load(&s.state_dir)?;
+        state
+            .bind_inbox(&inbox_canon, &s.state_dir)
+            .map_err(Stop::bad_setting)?;
         // Safe now that no other daemon writes here: a killed instance's temporaries go.
         let swept = super::instance::sweep_temporaries(&s.outbox, 6);
         if swept > 0 {
@@ -147,9 +154,6 @@ impl Engine {
                 "deleted temporary files left by an earlier run"
             );
         }
-        let inbox_canon =
-            std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
-        let mut state = State::load(&s.state_dir)?;
         let opts = log_options(&s)?;
         let log = evidence::Log::open(&s.evidence_dir.join("evidence.jsonl"), opts)
             .map_err(|e| e.to_string())?;
