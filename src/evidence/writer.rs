@@ -359,11 +359,14 @@ impl Log {
                 "active file not open",
             )));
         };
+        let expected = self.state.ident.map_or(0, |i| i.len) + pending.len() as u64;
         file.write_all(pending)
             .and_then(|_| file.sync_data())
             .map_err(io_err(&active))?;
         let meta = file.metadata().map_err(io_err(&active))?;
-        self.state.ident = Some(ident_of(&meta));
+        // Another length means someone else wrote too: the next append reads and checks the end
+        // again instead of taking their bytes for this writer's.
+        self.state.ident = (meta.len() == expected).then(|| ident_of(&meta));
         if created {
             sync_dir(self.layout.dir())?;
         }
