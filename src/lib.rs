@@ -1,6 +1,7 @@
 //! perfassist: service profiles to load test plans, runners' results to SLO verdicts, and a
 //! tamper-evident evidence log, as a library used by the CLI and the watcher daemon.
 
+pub mod confined;
 pub mod daemon;
 pub mod diag;
 pub mod evidence;

@@ -75,7 +75,12 @@ fn a_running_daemon_stops_when_its_evidence_log_is_damaged_under_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut d = Daemon::start(dir.path(), &[]);
     drop_file(&d.inbox(), "a.yaml", profile_yaml("a-api").as_bytes());
-    assert!(wait_until(WAIT, || evidence_count(dir.path()) == 1));
+    // The head note names the record once the writer is done with it.
+    let head = dir.path().join("evidence/evidence.head.json");
+    assert!(wait_until(WAIT, || {
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(&head).unwrap_or_default())
+            .is_ok_and(|h| h["seq"] == 1 && h.get("writing").is_none())
+    }));
     let log = dir.path().join("evidence/evidence.jsonl");
     let mut text = std::fs::read_to_string(&log).unwrap();
     text.push_str("{\"service\":\"added by hand\"}\n");
@@ -193,4 +198,51 @@ fn a_state_from_before_inboxes_were_recorded_is_adopted() {
     let canon = std::fs::canonicalize(dir.path().join("inbox")).unwrap();
     assert_eq!(state["inbox"], canon.display().to_string());
     assert_eq!(evidence(dir.path()).len(), 1, "nothing redone");
+}
+
+#[test]
+fn links_planted_in_the_outbox_are_refused_by_name_and_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    std::fs::create_dir_all(outbox.join("file-api")).unwrap();
+    // `outbox/<service>` pointing elsewhere, and an output file that is a link.
+    std::os::unix::fs::symlink(outside.path(), outbox.join("dir-api")).unwrap();
+    let victim = outside.path().join("victim.json");
+    std::fs::write(&victim, "keep").unwrap();
+    std::os::unix::fs::symlink(&victim, outbox.join("file-api/plan.json")).unwrap();
+    write_profile(dir.path(), "inbox/dir.yaml", "dir-api");
+    write_profile(dir.path(), "inbox/file.yaml", "file-api");
+    write_profile(dir.path(), "inbox/ok.yaml", "ok-api");
+
+    let o = run_once(dir.path());
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("outbox/dir-api is a symbolic link"), "{err}");
+    assert!(
+        err.contains("outbox/file-api/plan.json is a symbolic link"),
+        "{err}"
+    );
+    assert!(err.contains("2 input(s) could not be recorded"), "{err}");
+    let names: Vec<_> = std::fs::read_dir(outside.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["victim.json"], "nothing written outside the outbox");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    // The other input is recorded; the refused ones are not, so they are retried.
+    let services: Vec<String> = evidence(dir.path())
+        .iter()
+        .map(|e| e["service"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(services, ["ok-api"]);
+    assert!(outbox.join("ok-api/plan.json").is_file());
+
+    // Once the operator removes the links, the next pass records both.
+    std::fs::remove_file(outbox.join("dir-api")).unwrap();
+    std::fs::remove_file(outbox.join("file-api/plan.json")).unwrap();
+    let o = run_once(dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(outbox.join("dir-api/plan.json").is_file());
+    assert_eq!(evidence(dir.path()).len(), 3);
 }

@@ -187,6 +187,7 @@ impl Engine {
                 }
             }
         }
+        let batch = output::Batch::new(&s.outbox);
         let mut runs_of: HashMap<String, BTreeSet<String>> = HashMap::new();
         for (k, e) in &state.inputs {
             if e.kind == Kind::Results
@@ -204,7 +205,7 @@ impl Engine {
             runs_of,
             prepared: HashMap::new(),
             log,
-            batch: output::Batch::default(),
+            batch,
             events: Vec::new(),
             pending_html: Vec::new(),
             undo: HashMap::new(),
