@@ -137,13 +137,19 @@ pub(super) fn check_head(layout: &Layout, end: &End) -> Result<HeadCheck, Eviden
     Ok(HeadCheck::Agrees)
 }
 
-/// Replaces the head note (temporary file and rename; not fsynced: see SPEC, head note).
+/// The head note's size on disk: it is rewritten in place with one write at offset 0, padded
+/// with spaces (which JSON allows), so it is never short or torn by a process dying and costs no
+/// new file or rename per append. A note is about 160 bytes.
+const HEAD_BYTES: usize = 256;
+
+/// Rewrites the head note (not fsynced: see SPEC, head note).
 pub(super) fn put_head(
     layout: &Layout,
     seq: u64,
     hash: &str,
     writing: Option<u64>,
 ) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
     let head = Head {
         schema: HEAD_SCHEMA.into(),
         seq,
@@ -151,8 +157,51 @@ pub(super) fn put_head(
         writing,
     };
     let path = layout.head();
-    let tmp = path.with_extension("json.tmp");
-    let json = serde_json::to_vec(&head).map_err(std::io::Error::other)?;
-    std::fs::write(&tmp, json)?;
-    std::fs::rename(&tmp, &path)
+    let mut json = serde_json::to_vec(&head).map_err(std::io::Error::other)?;
+    if json.len() > HEAD_BYTES {
+        // Only a hash of unusual length (from a hand-made anchor) gets here: replace the file.
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, json)?;
+        return std::fs::rename(&tmp, &path);
+    }
+    json.resize(HEAD_BYTES, b' ');
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    file.write_all_at(&json, 0)?;
+    // A note left longer by another writer would keep its tail after ours.
+    if file.metadata()?.len() > HEAD_BYTES as u64 {
+        file.set_len(HEAD_BYTES as u64)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_head_note_is_rewritten_in_place_at_one_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::for_active(&dir.path().join("evidence.jsonl"));
+        std::fs::write(layout.head(), vec![b'x'; 1000]).unwrap();
+        put_head(&layout, 7, "abc", Some(9)).unwrap();
+        assert_eq!(
+            std::fs::metadata(layout.head()).unwrap().len(),
+            HEAD_BYTES as u64
+        );
+        let head = layout.read_head().unwrap().unwrap();
+        assert_eq!((head.seq, head.writing, head.reach()), (7, Some(9), 9));
+        put_head(&layout, 9, "def", None).unwrap();
+        let head = layout.read_head().unwrap().unwrap();
+        assert_eq!(
+            (head.seq, head.hash.as_str(), head.writing),
+            (9, "def", None)
+        );
+        let long = "f".repeat(400);
+        put_head(&layout, 10, &long, None).unwrap();
+        assert_eq!(layout.read_head().unwrap().unwrap().hash, long);
+    }
 }
