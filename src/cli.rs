@@ -89,6 +89,15 @@ pub struct WatchArgs {
     /// Inputs larger than this are rejected [default: 8589934592 (8 GiB)]
     #[arg(long, env = "PERFASSIST_MAX_INPUT_BYTES", value_name = "BYTES")]
     pub max_input_bytes: Option<u64>,
+    /// A profile larger than this is rejected before it is read [default: 1048576 (1 MiB)]
+    #[arg(long, env = "PERFASSIST_MAX_PROFILE_BYTES", value_name = "BYTES")]
+    pub max_profile_bytes: Option<u64>,
+    /// A summary or JSON report larger than this is rejected before it is read [default: 33554432 (32 MiB)]
+    #[arg(long, env = "PERFASSIST_MAX_DOCUMENT_BYTES", value_name = "BYTES")]
+    pub max_document_bytes: Option<u64>,
+    /// Accept inbox files that have more than one hard link (refused by default).
+    #[arg(long, env = "PERFASSIST_ALLOW_HARD_LINKS", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_hard_links: Option<bool>,
     /// Log format on stderr or in --log-dir: text or json [default: text]
     #[arg(long, env = "PERFASSIST_LOG_FORMAT", value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -186,6 +195,29 @@ pub struct ResultsArgs {
     /// `json` or `yaml`.
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Sizes of inputs read whole; raw-sample results (JTL, k6 NDJSON) are streamed and unbounded.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// A profile larger than this is refused before it is read [default: 1048576 (1 MiB)]
+    #[arg(long, env = "PERFASSIST_MAX_PROFILE_BYTES", value_name = "BYTES")]
+    pub max_profile_bytes: Option<u64>,
+    /// A summary or JSON report larger than this is refused before it is read [default: 33554432 (32 MiB)]
+    #[arg(long, env = "PERFASSIST_MAX_DOCUMENT_BYTES", value_name = "BYTES")]
+    pub max_document_bytes: Option<u64>,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> perfassist::inputs::Limits {
+        let d = perfassist::inputs::Limits::default();
+        perfassist::inputs::Limits {
+            profile_bytes: self.max_profile_bytes.unwrap_or(d.profile_bytes),
+            document_bytes: self.max_document_bytes.unwrap_or(d.document_bytes),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +253,8 @@ pub struct PlanArgs {
     pub format: Format,
     #[command(flatten)]
     pub judge: JudgeArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +283,8 @@ pub struct InterpretArgs {
     pub evidence_key: Option<PathBuf>,
     #[command(flatten)]
     pub judge: JudgeArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -259,4 +295,6 @@ pub struct ValidateArgs {
     /// `text` for people, `json` for tools.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }

@@ -125,6 +125,21 @@ pub fn parse_latency_ms(text: &str) -> Result<f64, String> {
 }
 
 /// Rounds to a fixed number of decimals so generated numbers stay readable and stable.
+/// A byte count for people: `812 bytes`, `1.5 KiB`, `200.0 MiB`, `8.0 GiB`.
+pub fn show_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
 pub fn round(v: f64, decimals: i32) -> f64 {
     let f = 10f64.powi(decimals);
     let r = (v * f).round() / f;

@@ -287,7 +287,12 @@ fn invalid_profile_stops_plan_with_exit_2_and_no_output_file() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists());
-    assert!(stderr(&o).contains("syntax-error.yaml:5:"));
+    // Where the problem begins (the unclosed bracket), not where the parser gave up.
+    assert!(
+        stderr(&o).contains("syntax-error.yaml:4:13:"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

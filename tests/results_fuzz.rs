@@ -20,7 +20,19 @@ const NAMES: &[&str] = &[
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/results");
     let mut out = Vec::new();
-    for dir in ["jmeter", "k6-ndjson", "locust"] {
+    for dir in [
+        "jmeter",
+        "k6-ndjson",
+        "locust",
+        "hey",
+        "wrk",
+        "ab",
+        "taurus",
+        "k6-csv",
+        "gatling/text-3.9",
+        "gatling/text-2.2",
+        "unrecognised",
+    ] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -138,6 +150,6 @@ proptest! {
             let history = dir.path().join(format!("{prefix}_stats_history.csv"));
             std::fs::write(history, apply(b"Timestamp,User Count,Type,Name\n1,2,,Aggregated\n".to_vec(), &edits)).unwrap();
         }
-        let _ = perfassist::results::read_file(&path, name);
+        let _ = perfassist::results::read_file(&path, name, perfassist::results::DEFAULT_MAX_DOCUMENT_BYTES);
     }
 }

@@ -169,7 +169,7 @@ fn bad_jtl_cells_name_file_line_column_and_field() {
     assert!(err.contains("without <testResults>"), "{err}");
     let err = bad("unknown-format.txt");
     assert!(
-        err.contains("not a results format perfassist knows"),
+        err.contains("not a results format perfassist reads"),
         "{err}"
     );
     // Every format that is read is named, so a user can tell what their file should have been.

@@ -9,7 +9,7 @@ use super::{Failure, load_profile};
 use crate::cli::ExportArgs;
 
 pub fn run(args: &ExportArgs) -> Result<i32, Failure> {
-    let (loaded, _) = load_profile(&args.profile)?;
+    let (loaded, _) = load_profile(&args.profile, &perfassist::inputs::Limits::default())?;
     let plan = plan::generate(&loaded.profile, &plan::Defaults::default());
     let selection = match args.scenario.as_str() {
         "all" => Selection::All,

@@ -12,9 +12,10 @@ use chrono::{SecondsFormat, Utc};
 use crate::cli::{InterpretArgs, JudgeArgs, PlanArgs, ResultsArgs, ValidateArgs};
 use perfassist::diag::Diagnostic;
 use perfassist::evidence::{self as evlog, FileDigest, Outcome};
+use perfassist::inputs;
 use perfassist::judge::{self, Assessment, Status};
 use perfassist::plan::{self, Plan};
-use perfassist::profile::{self, Loaded};
+use perfassist::profile::Loaded;
 use perfassist::render::{self, Format};
 use perfassist::results::{self, RunResults};
 use perfassist::{exit, output};
@@ -43,20 +44,14 @@ fn print_diagnostics(diags: &[Diagnostic]) {
     }
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| {
-        eprintln!("{}: error: cannot read: {e}", path.display());
-        Failure::BadInput
-    })
-}
-
 /// Reads and validates a profile, printing warnings; on errors prints them all.
-pub(crate) fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
-    let bytes = read_input(path)?;
+pub(crate) fn load_profile(
+    path: &Path,
+    limits: &inputs::Limits,
+) -> Result<(Loaded, Vec<u8>), Failure> {
     let name = path.display().to_string();
-    let text = String::from_utf8_lossy(&bytes);
-    match profile::load(&name, &text) {
-        Ok(loaded) => {
+    match inputs::load_profile(path, &name, limits) {
+        Ok((loaded, bytes)) => {
             print_diagnostics(&loaded.warnings);
             Ok((loaded, bytes))
         }
@@ -68,10 +63,10 @@ pub(crate) fn load_profile(path: &Path) -> Result<(Loaded, Vec<u8>), Failure> {
 }
 
 /// Reads a results file; the digest is of the whole file, hashed as it streams in the reader.
-fn load_results(path: &Path) -> Result<(RunResults, FileDigest), Failure> {
+fn load_results(path: &Path, limits: &inputs::Limits) -> Result<(RunResults, FileDigest), Failure> {
     let name = path.display().to_string();
     // One pass over the file: a gigabyte JTL is read from disk once, hashed as it is parsed.
-    match results::read_file_hashed(path, &name) {
+    match results::read_file_hashed(path, &name, limits.document_bytes) {
         Ok((r, sha256)) => Ok((r, FileDigest { path: name, sha256 })),
         Err(e) => {
             print_diagnostics(&e.diagnostics);
@@ -208,9 +203,14 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
     }
     let judge_settings = settings(&args.judge)?;
     let key = read_evidence_key(args.evidence_key.as_deref())?;
-    let (loaded, profile_bytes) = load_profile(&args.profile)?;
+    let limits = args.limits.limits();
+    let (loaded, profile_bytes) = load_profile(&args.profile, &limits)?;
     let profile = &loaded.profile;
-    let metrics = args.metrics.as_deref().map(load_results).transpose()?;
+    let metrics = args
+        .metrics
+        .as_deref()
+        .map(|m| load_results(m, &limits))
+        .transpose()?;
     let plan: Plan = plan::generate(profile, &plan::Defaults::default());
     let assessment = metrics
         .as_ref()
@@ -304,9 +304,14 @@ struct Combined<'a> {
 pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
     let judge_settings = settings(&args.judge)?;
     let key = read_evidence_key(args.evidence_key.as_deref())?;
-    let (loaded, profile_bytes) = load_profile(&args.profile)?;
-    let (results, results_digest) = load_results(&args.metrics)?;
-    let baseline = args.baseline.as_deref().map(load_results).transpose()?;
+    let limits = args.limits.limits();
+    let (loaded, profile_bytes) = load_profile(&args.profile, &limits)?;
+    let (results, results_digest) = load_results(&args.metrics, &limits)?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(|b| load_results(b, &limits))
+        .transpose()?;
     let a = judge::assess_with_baseline(
         &loaded.profile,
         &results,
@@ -362,12 +367,12 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
 }
 
 pub fn validate(args: &ValidateArgs) -> Result<i32, Failure> {
-    let bytes = read_input(&args.profile)?;
     let name = args.profile.display().to_string();
-    let (ok, diags, service) = match profile::load(&name, &String::from_utf8_lossy(&bytes)) {
-        Ok(l) => (true, l.warnings, Some(l.profile.service)),
-        Err(e) => (false, e.diagnostics, None),
-    };
+    let (ok, diags, service) =
+        match inputs::load_profile(&args.profile, &name, &args.limits.limits()) {
+            Ok((l, _)) => (true, l.warnings, Some(l.profile.service)),
+            Err(e) => (false, e.diagnostics, None),
+        };
     if args.format == Format::Json {
         #[derive(serde::Serialize)]
         struct Report<'a> {
@@ -407,7 +412,8 @@ pub fn validate(args: &ValidateArgs) -> Result<i32, Failure> {
 pub fn show_results(args: &ResultsArgs) -> Result<i32, Failure> {
     // Nothing is logged here, so the file is not hashed: a gigabyte JTL is parsed only.
     let name = args.metrics.display().to_string();
-    let results = results::read_file(&args.metrics, &name).map_err(|e| {
+    let limit = args.limits.limits().document_bytes;
+    let results = results::read_file(&args.metrics, &name, limit).map_err(|e| {
         print_diagnostics(&e.diagnostics);
         Failure::BadInput
     })?;

@@ -36,12 +36,15 @@ pub fn on_event(
         Ok(ev) => ev,
         Err(e) => {
             tracing::warn!(error = %e, "watcher error; rescanning");
+            queue.forget_writers();
             return true;
         }
     };
     tracing::debug!(kind = ?ev.kind, paths = ?ev.paths, "event");
     // Checked per event and before the paths: an overflow event carries no paths at all.
     if ev.need_rescan() {
+        // Closes may be among the lost events: files then wait for the settle window instead.
+        queue.forget_writers();
         return true;
     }
     if matches!(
@@ -53,12 +56,26 @@ pub fn on_event(
         return false;
     }
     let now = Instant::now();
-    let early = matches!(
+    let closed = matches!(
         ev.kind,
         EventKind::Access(AccessKind::Close(AccessMode::Write))
-            | EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
-            | EventKind::Remove(_)
-            | EventKind::Modify(ModifyKind::Name(RenameMode::From))
+    );
+    let gone = matches!(
+        ev.kind,
+        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From))
+    );
+    let mut early = closed
+        || gone
+        || matches!(
+            ev.kind,
+            EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both))
+        );
+    // A write: some process holds the file open for writing until the close event. (A create
+    // alone proves nothing: links and symlinks are created without any open.) Opens for reading,
+    // our own included, come with no write.
+    let writes = matches!(
+        ev.kind,
+        EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any)
     );
     let moved_in = matches!(
         ev.kind,
@@ -78,11 +95,22 @@ pub fn on_event(
         let Ok(c) = inbox::classify(inbox, path) else {
             continue;
         };
+        if writes {
+            queue.written(&c.rel, now, LIVE_SETTLE);
+        } else if closed {
+            // A writer seen to close and reopen the file: its close is no sign of completeness.
+            early = queue.closed(&c.rel, now);
+        } else if gone {
+            queue.gone(&c.rel);
+        }
         let live = is_live_csv(&c.rel);
         if early && !live {
             queue.schedule(c, now, true);
         } else {
             let wait = if live {
+                settle.max(LIVE_SETTLE)
+            } else if closed {
+                // Closed by a writer that reopens it: wait until it has been quiet a while.
                 settle.max(LIVE_SETTLE)
             } else {
                 settle

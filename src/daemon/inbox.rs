@@ -65,9 +65,16 @@ pub fn folder_service_problem(name: &str) -> Option<String> {
     check_service_name(name).err()
 }
 
-/// What is wrong with reading an inbox file, if anything: symlinks leading out of the inbox and
-/// oversized files are refused before any byte is read.
-pub fn check_file(inbox_canon: &Path, path: &Path, max_bytes: u64) -> Result<u64, String> {
+/// What is wrong with reading an inbox file, if anything: symlinks leading out of the inbox,
+/// hard-linked files (unless `allow_hard_links`) and oversized files are refused before any
+/// byte is read.
+pub fn check_file(
+    inbox_canon: &Path,
+    path: &Path,
+    max_bytes: u64,
+    allow_hard_links: bool,
+) -> Result<u64, String> {
+    use std::os::unix::fs::MetadataExt;
     let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
     let meta = if meta.file_type().is_symlink() {
         let target =
@@ -84,6 +91,15 @@ pub fn check_file(inbox_canon: &Path, path: &Path, max_bytes: u64) -> Result<u64
     };
     if !meta.is_file() {
         return Err("not a regular file".into());
+    }
+    // A hard link is indistinguishable from the file it links to: whoever can write to the
+    // inbox could link a file they cannot read (on the same filesystem) and get its content
+    // quoted back in an error report.
+    if meta.nlink() > 1 && !allow_hard_links {
+        return Err(format!(
+            "the file has {} hard links; inbox files with more than one are refused, since a link may lead to a file its author cannot read (copy the file instead, or start the daemon with --allow-hard-links)",
+            meta.nlink()
+        ));
     }
     if meta.len() > max_bytes {
         return Err(format!(
@@ -227,15 +243,35 @@ mod tests {
         std::os::unix::fs::symlink(inbox.join("inside.json"), inbox.join("ok.json")).unwrap();
         let canon = std::fs::canonicalize(&inbox).unwrap();
         assert!(
-            check_file(&canon, &inbox.join("link.json"), 100)
+            check_file(&canon, &inbox.join("link.json"), 100, false)
                 .unwrap_err()
                 .contains("outside the inbox")
         );
-        assert_eq!(check_file(&canon, &inbox.join("ok.json"), 100), Ok(2));
+        assert_eq!(
+            check_file(&canon, &inbox.join("ok.json"), 100, false),
+            Ok(2)
+        );
         assert!(
-            check_file(&canon, &inbox.join("inside.json"), 1)
+            check_file(&canon, &inbox.join("inside.json"), 1, false)
                 .unwrap_err()
                 .contains("size limit")
+        );
+    }
+
+    #[test]
+    fn hard_linked_files_are_refused_unless_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = dir.path().join("in");
+        std::fs::create_dir(&inbox).unwrap();
+        let private = dir.path().join("shadow-copy");
+        std::fs::write(&private, "root:x:0:0\n").unwrap();
+        std::fs::hard_link(&private, inbox.join("run.csv")).unwrap();
+        let canon = std::fs::canonicalize(&inbox).unwrap();
+        let e = check_file(&canon, &inbox.join("run.csv"), 100, false).unwrap_err();
+        assert!(e.contains("2 hard links"), "{e}");
+        assert_eq!(
+            check_file(&canon, &inbox.join("run.csv"), 100, true),
+            Ok(11)
         );
     }
 }

@@ -4,6 +4,7 @@
 pub mod engine;
 mod events;
 pub mod inbox;
+mod inflight;
 mod instance;
 mod queue;
 mod reports;
@@ -12,6 +13,7 @@ pub mod state;
 pub mod status;
 mod stop;
 mod systemd;
+mod writers;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,6 +27,7 @@ use tokio::time::Instant;
 use engine::{Engine, Handled};
 use events::{follow_new_folders, on_event};
 use inbox::Candidate;
+use inflight::Blame;
 use queue::{Pending, Queue};
 pub use settings::Settings;
 use stop::Stop;
@@ -92,7 +95,10 @@ fn process_due(
         let mut ready = Vec::with_capacity(due.len());
         for (c, p) in due {
             let path = engine.settings().inbox.join(&c.rel);
-            if p.early {
+            if queue.held_open(&c.rel, now) {
+                // A writer still has it open, however long it pauses: wait for its close.
+                queue.schedule(c, now + settle, false);
+            } else if p.early {
                 ready.push((c, p));
             } else if modified_within(&path, settle) {
                 queue.schedule(c, now + settle, false);
@@ -107,9 +113,14 @@ fn process_due(
                 ready.push((c, p));
             }
         }
-        for (c, p) in handle_all(engine, ready) {
+        let ready = hold_open_files(engine.settings().inbox.as_path(), ready, |c| {
+            queue.schedule(c, now + settle, false)
+        });
+        for (c, p) in handle_all(engine, ready, true) {
             match p {
-                Some(p) => queue.schedule(c, now + settle, p.early),
+                // It looked incomplete right after a close or rename: its writer may append
+                // again, so it must stay quiet for longer than a runner's pause to be rejected.
+                Some(p) => queue.schedule(c, now + settle.max(events::LIVE_SETTLE), p.early),
                 None => handled += 1,
             }
         }
@@ -183,20 +194,59 @@ const RETRY_MAX: Duration = Duration::from_secs(60);
 /// Profiles are prepared on every core this many at a time, which bounds the plans held in memory.
 const PREPARE_CHUNK: usize = 256;
 
+/// How a batch is handled.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// Other cores may prepare profiles.
+    workers: bool,
+    /// The batch is a retry of an input in progress when the process died (see `inflight`).
+    retry: bool,
+    /// A file that fails to parse is rejected only once it has been quiet for `LIVE_SETTLE`
+    /// (a writer may append again); otherwise it is deferred. `--once` judges everything now.
+    patient: bool,
+}
+
 /// Handles `ready` items in order. Profiles are prepared chunk by chunk on every core, the next
 /// chunk while the engine applies the current one, so both cores stay busy in a burst.
-/// Returns every item with `Some` when it must be retried after the settle window.
+/// Returns every item with `Some` when it must be retried later.
 fn handle_all(
     engine: &mut Engine,
     ready: Vec<(Candidate, Pending)>,
+    patient: bool,
 ) -> Vec<(Candidate, Option<Pending>)> {
+    let mode = Mode {
+        workers: true,
+        retry: false,
+        patient,
+    };
+    handle_batch(engine, ready, mode)
+}
+
+/// `handle_all` in a given mode. Every input is noted before any is processed (see
+/// `inflight`), so one that kills the process is set aside after the restart instead of
+/// killing it again.
+fn handle_batch(
+    engine: &mut Engine,
+    ready: Vec<(Candidate, Pending)>,
+    mode: Mode,
+) -> Vec<(Candidate, Option<Pending>)> {
+    let Mode {
+        workers,
+        retry,
+        patient,
+    } = mode;
+    let workers = workers && engine::workers_for(ready.len().min(PREPARE_CHUNK)).is_some();
+    let inputs: Vec<&Candidate> = ready.iter().map(|(c, _)| c).collect();
+    engine.begin_batch(&inputs, workers, retry);
     let mut chunks: Vec<Vec<(Candidate, Pending)>> = Vec::new();
     let mut ready = ready.into_iter().peekable();
     while ready.peek().is_some() {
         chunks.push(ready.by_ref().take(PREPARE_CHUNK).collect());
     }
     let job_for = |engine: &Engine, chunk: Option<&Vec<(Candidate, Pending)>>| {
-        chunk.and_then(|c| engine.prepare_job(&c.iter().map(|(c, _)| c).collect::<Vec<_>>()))
+        chunk
+            .filter(|_| workers)
+            .and_then(|c| engine.prepare_job(&c.iter().map(|(c, _)| c).collect::<Vec<_>>()))
     };
     let mut out = Vec::new();
     std::thread::scope(|s| {
@@ -208,7 +258,13 @@ fn handle_all(
             next = job_for(engine, chunks.get(i + 1)).map(|job| s.spawn(move || job.run()));
             for (c, p) in std::mem::take(&mut chunks[i]) {
                 let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
-                match engine.handle(&c, !p.early) {
+                let allow_reject = !patient
+                    || (!p.early
+                        && !modified_within(
+                            &engine.settings().inbox.join(&c.rel),
+                            events::LIVE_SETTLE,
+                        ));
+                match engine.handle(&c, allow_reject) {
                     Handled::Deferred => out.push((c, Some(Pending { early: false, ..p }))),
                     outcome => {
                         tracing::debug!(?outcome, "handled");
@@ -219,6 +275,80 @@ fn handle_all(
             engine.discard_prepared();
         }
     });
+    engine.end_batch();
+    out
+}
+
+/// Deals with the input that killed the previous process, if its note blames one. An input in
+/// progress at a death is tried again alone; one that was being retried alone when the process
+/// died again is set aside (when it is still the same file), and everything else carries on.
+fn recover_from_crash(engine: &mut Engine) -> Result<(), String> {
+    let inbox = engine.settings().inbox.clone();
+    match engine.take_blame() {
+        Blame::Nobody => return Ok(()),
+        Blame::Culprit { key, noted } => {
+            if noted.is_none_or(|s| s.unchanged(&inbox.join(&key))) {
+                engine.quarantine(&key);
+            }
+        }
+        Blame::Retry(suspects) => {
+            tracing::warn!(
+                inputs = suspects.len(),
+                "the previous run stopped while processing; trying its inputs again one at a time"
+            );
+            for s in suspects {
+                let path = inbox.join(&s.key);
+                let Ok(c) = inbox::classify(&inbox, &path) else {
+                    continue;
+                };
+                let pending = Pending {
+                    due: Instant::now(),
+                    early: false,
+                };
+                let mode = Mode {
+                    workers: false,
+                    retry: true,
+                    patient: false,
+                };
+                handle_batch(engine, vec![(c, pending)], mode);
+                // Each retry is recorded on its own: a later death must not undo it.
+                engine.commit()?;
+            }
+        }
+    }
+    engine.commit()
+}
+
+/// Takes out of `ready` the files that settled by time alone (no close or rename was seen) but
+/// that a process on this machine still holds open for writing, and hands them to `hold`.
+fn hold_open_files(
+    inbox: &Path,
+    ready: Vec<(Candidate, Pending)>,
+    mut hold: impl FnMut(Candidate),
+) -> Vec<(Candidate, Pending)> {
+    let ids: Vec<Option<writers::FileId>> = ready
+        .iter()
+        .map(|(c, p)| {
+            (!p.early)
+                .then(|| writers::id_of(&inbox.join(&c.rel)))
+                .flatten()
+        })
+        .collect();
+    let wanted: std::collections::HashSet<writers::FileId> =
+        ids.iter().flatten().copied().collect();
+    let open = writers::open_for_writing(&wanted);
+    if open.is_empty() {
+        return ready;
+    }
+    let mut out = Vec::with_capacity(ready.len());
+    for ((c, p), id) in ready.into_iter().zip(ids) {
+        if id.is_some_and(|id| open.contains(&id)) {
+            tracing::debug!(input = %c.rel.display(), "still open for writing; waiting for its writer");
+            hold(c);
+        } else {
+            out.push((c, p));
+        }
+    }
     out
 }
 
@@ -252,16 +382,22 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
     let inbox = std::fs::canonicalize(&engine.settings().inbox)
         .map_err(|e| format!("{}: {e}", engine.settings().inbox.display()))?;
     let mut queue = Queue::default();
+    recover_from_crash(&mut engine)?;
 
     if once {
         scan_into(&mut engine, &mut queue, Instant::now());
         let items = queue.take_due(Instant::now() + Duration::from_secs(1));
-        // Nothing is retried in a single pass: an incomplete-looking file is judged as it is.
+        // Nothing is retried in a single pass: an incomplete-looking file is judged as it is,
+        // unless a process here still writes to it; that one is left for the next pass.
         let items = items
             .into_iter()
             .map(|(c, p)| (c, Pending { early: false, ..p }))
             .collect();
-        handle_all(&mut engine, items);
+        let inbox = engine.settings().inbox.clone();
+        let items = hold_open_files(&inbox, items, |c| {
+            tracing::warn!(input = %c.rel.display(), "still open for writing; left for the next pass");
+        });
+        handle_all(&mut engine, items, false);
         engine.commit()?;
         engine.flush_meta(0, true, true)?;
         let c = &engine.counters;
@@ -285,6 +421,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
         });
     }
 
+    queue.track_writers = poll.is_none();
     // Start watching before the first scan, so nothing written during the scan is missed.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<notify::Result<notify::Event>>();
     let handler = move |ev: notify::Result<notify::Event>| {

@@ -20,6 +20,9 @@ pub struct Overrides {
     pub settle: Option<String>,
     pub poll: Option<String>,
     pub max_input_bytes: Option<u64>,
+    pub max_profile_bytes: Option<u64>,
+    pub max_document_bytes: Option<u64>,
+    pub allow_hard_links: Option<bool>,
     pub log_format: Option<String>,
     pub log_dir: Option<PathBuf>,
     pub warn_band: Option<f64>,
@@ -103,6 +106,11 @@ pub struct Settings {
     /// `Some(interval)`: poll the inbox instead of using inotify (network folders).
     pub poll: Option<Duration>,
     pub max_input_bytes: u64,
+    /// Sizes of inputs read whole: profiles and summaries.
+    pub limits: crate::inputs::Limits,
+    /// Accept inbox files with more than one hard link (off: a link to a file elsewhere, made
+    /// by someone who cannot read it, would hand its content to the daemon).
+    pub allow_hard_links: bool,
     pub log_format: LogFormat,
     pub log_dir: Option<PathBuf>,
     pub warn_band: f64,
@@ -131,6 +139,9 @@ const KEYS: &[&str] = &[
     "settle",
     "poll",
     "max_input_bytes",
+    "max_profile_bytes",
+    "max_document_bytes",
+    "allow_hard_links",
     "log_format",
     "log_dir",
     "warn_band",
@@ -248,6 +259,21 @@ pub fn resolve(o: Overrides, config: Option<&Path>) -> Result<Settings, Vec<Diag
         .max_input_bytes
         .or_else(|| cfg("max_input_bytes").and_then(Value::as_u64))
         .unwrap_or(DEFAULT_MAX_INPUT_BYTES);
+    let defaults = crate::inputs::Limits::default();
+    let limits = crate::inputs::Limits {
+        profile_bytes: o
+            .max_profile_bytes
+            .or_else(|| cfg("max_profile_bytes").and_then(Value::as_u64))
+            .unwrap_or(defaults.profile_bytes),
+        document_bytes: o
+            .max_document_bytes
+            .or_else(|| cfg("max_document_bytes").and_then(Value::as_u64))
+            .unwrap_or(defaults.document_bytes),
+    };
+    let allow_hard_links = o
+        .allow_hard_links
+        .or_else(|| cfg("allow_hard_links").and_then(Value::as_bool))
+        .unwrap_or(false);
     let evidence_max_bytes = o
         .evidence_max_bytes
         .or_else(|| cfg("evidence_max_bytes").and_then(Value::as_u64))
@@ -272,6 +298,8 @@ pub fn resolve(o: Overrides, config: Option<&Path>) -> Result<Settings, Vec<Diag
         settle,
         poll,
         max_input_bytes,
+        limits,
+        allow_hard_links,
         log_format,
         log_dir: o.log_dir.or_else(|| cfg_path("log_dir")),
         warn_band,

@@ -2,6 +2,7 @@
 //! check, the obvious issues a person would spot, an overall verdict and a short narrative. Pure.
 
 mod baseline;
+pub mod interval;
 mod matching;
 mod narrative;
 mod obvious;

@@ -15,6 +15,16 @@ use crate::units::parse_duration_s;
 /// "flash sale / retry storm" assumption (SPEC.md, Defaults).
 pub const DEFAULT_BURST_FACTOR: f64 = 2.0;
 
+/// Upper bounds no real profile reaches. Past them a value is a typo or an attack, and the
+/// arithmetic of planning (rates times factors, durations times rates) would overflow into
+/// infinities that no runner script can hold.
+pub const MAX_RPS: f64 = 10_000_000.0;
+pub const MAX_BURST_FACTOR: f64 = 100.0;
+pub const MAX_LATENCY_MS: f64 = 86_400_000.0;
+pub const MAX_THINK_TIME_MS: f64 = 3_600_000.0;
+pub const MAX_WEIGHT: f64 = 1_000_000.0;
+pub const MAX_DURATION_S: u64 = 30 * 24 * 3600;
+
 struct Reader {
     diags: Vec<Diagnostic>,
 }
@@ -92,9 +102,31 @@ impl Reader {
                 );
                 None
             }
+            Some(s) if s > MAX_DURATION_S => {
+                self.err(
+                    Diagnostic::error(field, "longer than any load test: at most 30 days")
+                        .value(show(v)),
+                );
+                None
+            }
             Some(s) => Some(s),
         }
     }
+}
+
+fn too_large(field: &str, v: f64, max: f64, unit: &str) -> Diagnostic {
+    Diagnostic::error(
+        field,
+        format!("larger than any real load: at most {max} {unit}")
+            .trim_end()
+            .to_string(),
+    )
+    // 1e308 printed in full would be 309 digits long.
+    .value(if v.abs() >= 1e9 {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    })
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -231,6 +263,10 @@ fn read_traffic(r: &mut Reader, top: &Map<String, Value>) -> Option<Traffic> {
             r.err(Diagnostic::error("traffic.baseline_rps", "must be greater than 0").value(b));
             None
         }
+        Some(b) if b > MAX_RPS => {
+            r.err(too_large("traffic.baseline_rps", b, MAX_RPS, "requests/s"));
+            None
+        }
         Some(b) => Some(b),
     };
     let peak = match peak {
@@ -245,6 +281,10 @@ fn read_traffic(r: &mut Reader, top: &Map<String, Value>) -> Option<Traffic> {
         }
         Some(p) if p <= 0.0 || !p.is_finite() => {
             r.err(Diagnostic::error("traffic.peak_rps", "must be greater than 0").value(p));
+            None
+        }
+        Some(p) if p > MAX_RPS => {
+            r.err(too_large("traffic.peak_rps", p, MAX_RPS, "requests/s"));
             None
         }
         Some(p) => Some(p),
@@ -272,6 +312,15 @@ fn read_traffic(r: &mut Reader, top: &Map<String, Value>) -> Option<Traffic> {
             );
             None
         }
+        Some(f) if f > MAX_BURST_FACTOR => {
+            r.err(too_large(
+                "traffic.burst_factor",
+                f,
+                MAX_BURST_FACTOR,
+                "times the peak",
+            ));
+            None
+        }
         Some(f) => Some(f),
         None => Some(DEFAULT_BURST_FACTOR),
     };
@@ -280,11 +329,21 @@ fn read_traffic(r: &mut Reader, top: &Map<String, Value>) -> Option<Traffic> {
     {
         r.err(Diagnostic::error("traffic.think_time_ms", "must be ≥ 0").value(t));
     }
+    if let Some(t) = think
+        && t > MAX_THINK_TIME_MS
+    {
+        r.err(too_large(
+            "traffic.think_time_ms",
+            t,
+            MAX_THINK_TIME_MS,
+            "ms",
+        ));
+    }
     Some(Traffic {
         baseline_rps: baseline?,
         peak_rps: peak?,
         burst_factor: burst?,
-        think_time_ms: think.filter(|t| *t >= 0.0),
+        think_time_ms: think.filter(|t| (0.0..=MAX_THINK_TIME_MS).contains(t)),
     })
 }
 
@@ -323,6 +382,9 @@ fn read_latency(r: &mut Reader, m: &Map<String, Value>, path: &str) -> LatencySl
             key = "p999";
         }
         match r.number(m, key, path) {
+            Some(v) if v > MAX_LATENCY_MS => {
+                r.err(too_large(&join(path, key), v, MAX_LATENCY_MS, "ms (a day)"))
+            }
             Some(v) if v > 0.0 && v.is_finite() => out.set(p, Some(v)),
             Some(v) => r.err(
                 Diagnostic::error(join(path, key), "must be a positive number of milliseconds")
@@ -457,6 +519,10 @@ fn read_endpoints(r: &mut Reader, top: &Map<String, Value>) -> Vec<Endpoint> {
                         .value(w)
                         .hint("weights are relative shares of traffic; remove the endpoint to send it nothing"),
                 );
+                None
+            }
+            Some(w) if w > MAX_WEIGHT => {
+                r.err(too_large(&join(&path, "weight"), w, MAX_WEIGHT, ""));
                 None
             }
             Some(w) => Some(w),

@@ -283,3 +283,23 @@ fn classifies_profiles_by_content() {
     assert!(looks_like_profile(&v));
     assert!(!looks_like_profile(&serde_json::json!({"p95_ms": 3})));
 }
+
+#[test]
+fn numbers_past_any_real_load_are_refused_before_they_overflow() {
+    let text = "service: big\ntraffic:\n  baseline_rps: 1e308\n  peak_rps: 2e7\n  burst_factor: 1000\n  think_time_ms: 1e10\nslo:\n  latency_ms: {p95: 1e12}\n  error_rate: 0.01\nendpoints:\n  - path: /x\n    method: GET\n    weight: 1e9\n";
+    let e = load("big.yaml", text).unwrap_err();
+    let fields: Vec<&str> = e.diagnostics.iter().map(|d| d.field.as_str()).collect();
+    for f in [
+        "traffic.baseline_rps",
+        "traffic.peak_rps",
+        "traffic.burst_factor",
+        "traffic.think_time_ms",
+        "slo.latency_ms.p95",
+        "endpoints[0].weight",
+    ] {
+        assert!(fields.contains(&f), "{f} not in {fields:?}");
+    }
+    let d = &e.diagnostics[0];
+    assert_eq!(d.value.as_deref(), Some("1e308"));
+    assert_eq!(d.line, Some(3));
+}

@@ -215,8 +215,8 @@ pub(crate) fn stats_js_to_json(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// A Gatling `simulation.log` (text before 3.13, binary since) is refused with advice: its layout
-/// is private to each Gatling version.
+/// A binary Gatling `simulation.log` (3.13 and later) is refused with advice: its layout is
+/// private to each Gatling version. The text log of earlier versions is read by `gatling_log`.
 pub(crate) fn refuse_simulation_log(name: &str, bytes: &[u8]) -> Option<ResultsError> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let by_name = base.eq_ignore_ascii_case("simulation.log");
@@ -225,14 +225,16 @@ pub(crate) fn refuse_simulation_log(name: &str, bytes: &[u8]) -> Option<ResultsE
     if !(by_name || text_log || binary_log) {
         return None;
     }
+    // A text log is read by `gatling_log` before this is asked; what is left is the binary log
+    // or a file that only has the name.
     let what = if bytes.first() == Some(&0) {
-        "a binary Gatling simulation.log (Gatling 3.13 and later)"
+        "a binary Gatling simulation.log (Gatling 3.13 and later) is not read: its record layout is internal to each Gatling version"
     } else {
-        "a Gatling simulation.log"
+        "named like a Gatling simulation.log, but neither Gatling's text log (records RUN, USER, REQUEST, tab separated) nor its binary log"
     };
     Some(ResultsError::one(
         name,
-        Diagnostic::error("", format!("{what} is not read: its record layout is internal to each Gatling version"))
+        Diagnostic::error("", what)
             .hint("give perfassist the report's statistics instead, from the report folder next to index.html: js/stats.js (Gatling 3.13.5 and later) or js/stats.json / js/global_stats.json (up to 3.13.4)"),
     ))
 }

@@ -21,6 +21,7 @@ pub fn read(
     file: &File,
     size: u64,
     threads: usize,
+    max_document_bytes: u64,
 ) -> Result<(RunResults, String), ResultsError> {
     let cannot = |e: std::io::Error| {
         ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
@@ -33,7 +34,7 @@ pub fn read(
             None => {
                 // The hasher reads with pread, so this reader's position starts at 0 still.
                 let mut reader = file;
-                read_opened(path, name, &mut reader, size)
+                read_opened(path, name, &mut reader, size, max_document_bytes)
             }
         };
         if results.is_err() {
@@ -92,7 +93,12 @@ mod tests {
         for variant in [text.clone(), text.replacen("GET /p3", "\"GET /p3, q\"", 1)] {
             let mut f = tempfile::NamedTempFile::new().unwrap();
             f.write_all(variant.as_bytes()).unwrap();
-            let (r, digest) = crate::results::read_file_hashed(f.path(), "big.jtl").unwrap();
+            let (r, digest) = crate::results::read_file_hashed(
+                f.path(),
+                "big.jtl",
+                crate::results::DEFAULT_MAX_DOCUMENT_BYTES,
+            )
+            .unwrap();
             assert_eq!(digest, hex::encode(Sha256::digest(variant.as_bytes())));
             let one = crate::results::stream::read(
                 "big.jtl",

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::{ResultsError, RunResults, artillery, gatling, jmeter_stats, k6_summary, vegeta};
 use crate::diag::{self, Diagnostic, show};
 use crate::locate::Positions;
+use crate::textdoc;
 
 /// Reads `value` if it is one of the runners' JSON summaries. `None` means "not one of these
 /// formats", so the caller can try the next reader.
@@ -33,7 +34,7 @@ pub fn read_text(name: &str, text: &str) -> Option<Result<RunResults, ResultsErr
     if !body.trim_start().starts_with('{') {
         return None;
     }
-    let value: Value = serde_json::from_str(body).ok()?;
+    let value: Value = textdoc::parse_json(body).ok()?;
     read_json_results(name, body, &value)
 }
 
@@ -45,19 +46,16 @@ pub fn read_other(name: &str, bytes: &[u8]) -> Option<Result<RunResults, Results
     }
     let text = std::str::from_utf8(bytes).ok()?;
     let json = gatling::stats_js_to_json(text)?;
-    let value: Value = match serde_json::from_str(&json) {
+    let value: Value = match textdoc::parse_json(&json) {
         Ok(v) => v,
         Err(e) => {
             return Some(Err(ResultsError::one(
                 name,
                 Diagnostic::error(
                     "",
-                    format!(
-                        "Gatling stats.js could not be read as data: {}",
-                        e.to_string().split(" at line").next().unwrap_or("")
-                    ),
+                    format!("Gatling stats.js could not be read as data: {}", e.message),
                 )
-                .at(Some(e.line()), Some(e.column()))
+                .at(e.line, e.column)
                 .hint("is the file complete? Gatling writes it at the end of the run"),
             )));
         }

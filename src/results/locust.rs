@@ -324,11 +324,10 @@ fn locust_percentile(times: &[(f64, u64)], total: u64, p: f64) -> Option<f64> {
 
 /// Reads the `--json` list of per-endpoint entries; the overall figures are their sum.
 pub fn read_json(name: &str, text: &str) -> Result<RunResults, ResultsError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+    let value: Value = crate::textdoc::parse_json(text).map_err(|e| {
         ResultsError::one(
             name,
-            Diagnostic::error("", format!("not valid JSON: {e}"))
-                .at(Some(e.line()), Some(e.column())),
+            Diagnostic::error("", format!("not valid JSON: {}", e.message)).at(e.line, e.column),
         )
     })?;
     let Some(entries) = value.as_array() else {

@@ -1,28 +1,47 @@
 //! Run results normalised from whatever a load-test runner wrote: counts, rates and latencies in
 //! milliseconds, overall and per endpoint. `read` detects the format and dispatches to a reader.
 
+mod ab;
+mod ab_gnuplot;
+mod ab_percentiles;
 mod aggregate;
 mod artillery;
+mod coarse_clock;
+mod distribution;
 mod gatling;
+mod gatling_log;
 mod hash_apart;
+mod hey;
+mod hey_csv;
+pub mod hist;
 mod jmeter_stats;
 mod json_formats;
 mod jtl_csv;
 mod jtl_xml;
+mod k6_csv;
 mod k6_ndjson;
 mod k6_summary;
 mod locust;
 mod parts;
+mod quick;
 mod records;
+mod report_text;
+mod single_url;
 mod sniff;
+mod sniff_quick;
 mod stream;
 mod summary;
+mod taurus_stats;
+mod unrecognised;
 mod vegeta;
+mod wrk;
 
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::diag::Diagnostic;
+
+pub use distribution::{Bin, Distribution};
 
 pub const RESULTS_SCHEMA: &str = "perfassist.results/v1";
 
@@ -190,9 +209,14 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
 }
 
 /// Reads a results file from disk. Raw-sample formats (JMeter JTL, k6 NDJSON, gzip or not) are
-/// read as a stream in constant memory; summaries are read whole. A Locust `X_stats.csv` picks
-/// up `X_stats_history.csv` and `X_failures.csv` from the same folder. `name` is used in errors.
-pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, ResultsError> {
+/// read as a stream in constant memory; summaries are read whole, and a summary larger than
+/// `max_document_bytes` is refused before it is read. A Locust `X_stats.csv` picks up
+/// `X_stats_history.csv` and `X_failures.csv` from the same folder. `name` is used in errors.
+pub fn read_file(
+    path: &std::path::Path,
+    name: &str,
+    max_document_bytes: u64,
+) -> Result<RunResults, ResultsError> {
     let mut file = std::fs::File::open(path)
         .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
     let meta = file.metadata().ok();
@@ -204,7 +228,7 @@ pub fn read_file(path: &std::path::Path, name: &str) -> Result<RunResults, Resul
     {
         return r;
     }
-    read_opened(path, name, &mut file, size)
+    read_opened(path, name, &mut file, size, max_document_bytes)
 }
 
 /// A large plain raw-sample file read in parts on `threads` threads, for the formats that can be;
@@ -232,6 +256,7 @@ fn parallelism() -> usize {
 pub fn read_file_hashed(
     path: &std::path::Path,
     name: &str,
+    max_document_bytes: u64,
 ) -> Result<(RunResults, String), ResultsError> {
     use sha2::{Digest, Sha256};
     let cannot = |e: std::io::Error| {
@@ -242,13 +267,13 @@ pub fn read_file_hashed(
     let size = meta.as_ref().map_or(0, |m| m.len());
     let threads = parallelism();
     if threads > 1 && size >= hash_apart::MIN_SIZE && meta.is_some_and(|m| m.is_file()) {
-        return hash_apart::read(path, name, &file, size, threads);
+        return hash_apart::read(path, name, &file, size, threads, max_document_bytes);
     }
     let mut hashing = Hashing {
         inner: file,
         hasher: Sha256::new(),
     };
-    let results = read_opened(path, name, &mut hashing, size)?;
+    let results = read_opened(path, name, &mut hashing, size, max_document_bytes)?;
     // A reader may stop before the end (a summary's limit, a Locust file read whole stays
     // complete): the digest covers every byte of the file all the same.
     std::io::copy(&mut hashing, &mut std::io::sink()).map_err(cannot)?;
@@ -275,6 +300,7 @@ fn read_opened(
     name: &str,
     file: &mut dyn std::io::Read,
     size: u64,
+    max_document_bytes: u64,
 ) -> Result<RunResults, ResultsError> {
     use std::io::{BufRead, BufReader, Read};
     let cannot = |e: std::io::Error| {
@@ -295,25 +321,33 @@ fn read_opened(
     if format.is_stream() {
         return stream::read(name, input, format);
     }
-    // Summaries are small; a huge file that is not a raw-sample stream is not one we know.
-    if gz || size > WHOLE_FILE_LIMIT {
+    // Summaries are read whole, so their size is bounded before anything is read: a huge file
+    // that is not a raw-sample stream is refused at once, at no memory cost.
+    let too_big = |size: u64| {
+        ResultsError::one(
+            name,
+            Diagnostic::error(
+                "",
+                format!(
+                    "{} and not a raw-sample format (JMeter JTL, k6 NDJSON): summaries are read whole, up to {}",
+                    crate::units::show_bytes(size),
+                    crate::units::show_bytes(max_document_bytes)
+                ),
+            )
+            .hint("is this the right file? Raise the limit (--max-document-bytes) if a summary really is this large"),
+        )
+    };
+    if !gz && size > max_document_bytes {
+        return Err(too_big(size));
+    }
+    if gz {
         let mut bytes = Vec::new();
         input
-            .take(WHOLE_FILE_LIMIT + 1)
+            .take(max_document_bytes + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| stream::io_error(name, None, &e))?;
-        if bytes.len() as u64 > WHOLE_FILE_LIMIT {
-            return Err(ResultsError::one(
-                name,
-                Diagnostic::error(
-                    "",
-                    format!(
-                        "over {} MiB and not a raw-sample format (JMeter JTL or k6 NDJSON)",
-                        WHOLE_FILE_LIMIT >> 20
-                    ),
-                )
-                .hint("summaries are small JSON or CSV files; is this the right file?"),
-            ));
+        if bytes.len() as u64 > max_document_bytes {
+            return Err(too_big(bytes.len() as u64));
         }
         return read(name, &bytes);
     }
@@ -325,19 +359,19 @@ fn read_opened(
     read(name, &bytes)
 }
 
-const KNOWN_FORMATS: &str = "expected a metrics summary (JSON or CSV with p95_ms, error_rate, ...), \
-     a JMeter JTL (CSV or XML), k6's --summary-export or handleSummary JSON or --out json NDJSON, \
-     Locust's --csv or --json output, Gatling's js/stats.json or js/global_stats.json, \
-     Artillery's --output JSON, or vegeta report -type=json";
-
 /// Whether a file starting with `head` is a raw-sample stream (JTL, k6 NDJSON): the kind a runner
 /// appends to while its run goes on.
 pub fn is_raw_sample_stream(name: &str, head: &[u8]) -> bool {
     sniff::sniff(name, head).is_stream()
 }
 
-/// Summaries and JSON documents are read whole, up to this size.
-const WHOLE_FILE_LIMIT: u64 = 256 << 20;
+/// Summaries and JSON documents are read whole, up to this size by default. The largest real
+/// ones (an Artillery report of a day-long soak) are a few megabytes; reading one costs about 15
+/// times its size in memory.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: u64 = 32 << 20;
+
+/// A gzip file held in memory decompresses to at most this much when it is not a stream.
+const GZIP_DOCUMENT_LIMIT: u64 = DEFAULT_MAX_DOCUMENT_BYTES;
 
 /// A copy of the start of `input`'s buffer (one fill, up to `len` bytes), left unconsumed.
 fn peek(input: &mut dyn std::io::BufRead, len: usize) -> std::io::Result<Vec<u8>> {
@@ -426,6 +460,7 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
             return locust::read_stats(name, utf8(name, bytes)?, None, None);
         }
         sniff::Format::LocustJson => return locust::read_json(name, utf8(name, bytes)?),
+        f if f.is_quick_summary() => return quick::read(name, utf8(name, bytes)?, f),
         f @ (sniff::Format::LocustHistory
         | sniff::Format::LocustFailures
         | sniff::Format::LocustExceptions) => {
@@ -447,26 +482,20 @@ pub fn read(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
         .trim_start()
         .starts_with('<')
     {
-        return Err(ResultsError::one(
-            name,
-            Diagnostic::error(
-                "",
-                "an XML document without <testResults>: not a JMeter JTL",
-            )
-            .at(Some(1), None)
-            .hint(KNOWN_FORMATS),
-        ));
+        return Err(unrecognised::refuse(name, text));
     }
     if let Some(r) = json_formats::read_text(name, text) {
         return r;
     }
-    summary::read(name, text).map_err(|mut e| {
-        // Nothing summary-like either: say which formats a file could have been.
-        if let [d] = e.diagnostics.as_mut_slice()
+    if let Some(e) = unrecognised::refusal(name, text) {
+        return Err(e);
+    }
+    summary::read(name, text).map_err(|e| {
+        // Summary-shaped, yet no metric in it: say which formats a file could have been.
+        if let [d] = e.diagnostics.as_slice()
             && d.message == "no metrics found"
         {
-            d.message = "not a results format perfassist knows".into();
-            d.hint = Some(KNOWN_FORMATS.into());
+            return unrecognised::refuse(name, text);
         }
         e
     })
@@ -491,10 +520,10 @@ fn read_gzip(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
     }
     let mut inner = Vec::new();
     input
-        .take(WHOLE_FILE_LIMIT + 1)
+        .take(GZIP_DOCUMENT_LIMIT + 1)
         .read_to_end(&mut inner)
         .map_err(|e| stream::io_error(name, None, &e))?;
-    if sniff::is_gzip(&inner) || inner.len() as u64 > WHOLE_FILE_LIMIT {
+    if sniff::is_gzip(&inner) || inner.len() as u64 > GZIP_DOCUMENT_LIMIT {
         return Err(ResultsError::one(
             name,
             Diagnostic::error("", "a compressed file of no raw-sample format we know"),

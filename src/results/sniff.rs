@@ -1,5 +1,9 @@
 //! Format detection for runner files from their first bytes, with the file name as a hint:
-//! which raw-sample stream (JTL CSV/XML, k6 NDJSON) or Locust file a head of bytes starts.
+//! which raw-sample stream (JTL CSV/XML, k6 NDJSON) or Locust file a head of bytes starts. The
+//! quick tools' files (hey, wrk, ab, Taurus final-stats, k6 CSV, Gatling's log) are told apart
+//! by `sniff_quick`.
+
+use super::sniff_quick;
 
 /// Bytes of the file's head that detection looks at.
 pub const HEAD_LEN: usize = 64 * 1024;
@@ -14,6 +18,26 @@ pub enum Format {
     LocustFailures,
     LocustExceptions,
     LocustJson,
+    /// hey's default text report.
+    HeyText,
+    /// hey `-o csv`: one row per response, times in seconds.
+    HeyCsv,
+    /// wrk's text report, with or without `--latency`.
+    WrkText,
+    /// ApacheBench's text report.
+    AbText,
+    /// ApacheBench `-e`: the percentiles CSV.
+    AbPercentiles,
+    /// ApacheBench `-g`: one tab-separated row per request.
+    AbGnuplot,
+    /// Taurus `final-stats` `dump-xml`.
+    TaurusStatsXml,
+    /// Taurus `final-stats` `dump-csv`.
+    TaurusStatsCsv,
+    /// k6 `--out csv`: one row per metric sample.
+    K6Csv,
+    /// Gatling's text `simulation.log` (before the binary log of 3.13).
+    GatlingLog,
     /// Anything else: summaries and JSON documents, read whole by the other readers.
     Other,
 }
@@ -30,13 +54,45 @@ impl Format {
             Format::LocustFailures => "a Locust failures file",
             Format::LocustExceptions => "a Locust exceptions file",
             Format::LocustJson => "Locust's JSON output",
+            Format::HeyText => "hey's text report",
+            Format::HeyCsv => "hey's CSV output (-o csv)",
+            Format::WrkText => "wrk's text report",
+            Format::AbText => "ApacheBench's text report",
+            Format::AbPercentiles => "ApacheBench's percentiles CSV (-e)",
+            Format::AbGnuplot => "ApacheBench's per-request TSV (-g)",
+            Format::TaurusStatsXml => "Taurus final-stats XML (dump-xml)",
+            Format::TaurusStatsCsv => "Taurus final-stats CSV (dump-csv)",
+            Format::K6Csv => "k6's CSV output (--out csv)",
+            Format::GatlingLog => "a Gatling text simulation.log",
             Format::Other => "a summary",
         }
     }
 
     /// Raw-sample formats, read as a stream in constant memory.
     pub fn is_stream(self) -> bool {
-        matches!(self, Format::JtlCsv | Format::JtlXml | Format::K6Ndjson)
+        matches!(
+            self,
+            Format::JtlCsv
+                | Format::JtlXml
+                | Format::K6Ndjson
+                | Format::HeyCsv
+                | Format::AbGnuplot
+                | Format::K6Csv
+                | Format::GatlingLog
+        )
+    }
+
+    /// The quick tools' summaries (hey, wrk, ab, Taurus final-stats), read whole as text.
+    pub fn is_quick_summary(self) -> bool {
+        matches!(
+            self,
+            Format::HeyText
+                | Format::WrkText
+                | Format::AbText
+                | Format::AbPercentiles
+                | Format::TaurusStatsXml
+                | Format::TaurusStatsCsv
+        )
     }
 }
 
@@ -118,7 +174,7 @@ pub fn sniff(name: &str, head: &[u8]) -> Format {
         if contains(window, b"<testResults") {
             return Format::JtlXml;
         }
-        return Format::Other;
+        return sniff_quick::xml(window).unwrap_or(Format::Other);
     }
     let line = first_line(body);
     if body.starts_with(b"{") {
@@ -140,6 +196,9 @@ pub fn sniff(name: &str, head: &[u8]) -> Format {
             return Format::LocustJson;
         }
         return Format::Other;
+    }
+    if let Some(f) = sniff_quick::text(body, line) {
+        return f;
     }
     let plain: Vec<u8> = line.iter().copied().filter(|&c| c != b'"').collect();
     if plain.starts_with(b"Type,Name,Request Count") || plain.starts_with(b"Type,Name,# requests") {
@@ -166,7 +225,7 @@ pub fn sniff(name: &str, head: &[u8]) -> Format {
     Format::Other
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
+pub(super) fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 

@@ -1,10 +1,13 @@
-//! Raw-sample files read as a stream: dispatch to the JTL and k6 readers, and the bounded list of
-//! problems they report (file, line, column and what was expected).
+//! Raw-sample files read as a stream: dispatch to the per-request readers (JTL, k6, hey, ab,
+//! Gatling's log), and the bounded list of problems they report (file, line, column and what was
+//! expected).
 
 use std::io::BufRead;
 
 use super::sniff::Format;
-use super::{ResultsError, RunResults, jtl_csv, jtl_xml, k6_ndjson};
+use super::{
+    ResultsError, RunResults, ab_gnuplot, gatling_log, hey_csv, jtl_csv, jtl_xml, k6_csv, k6_ndjson,
+};
 use crate::diag::Diagnostic;
 
 /// A reader stops after this many errors: the rest of a bad file would only repeat them.
@@ -71,6 +74,10 @@ pub fn read<R: BufRead>(name: &str, input: R, format: Format) -> Result<RunResul
         Format::JtlCsv => jtl_csv::read(name, input),
         Format::JtlXml => jtl_xml::read(name, input),
         Format::K6Ndjson => k6_ndjson::read(name, input),
+        Format::HeyCsv => hey_csv::read(name, input),
+        Format::AbGnuplot => ab_gnuplot::read(name, input),
+        Format::K6Csv => k6_csv::read(name, input),
+        Format::GatlingLog => gatling_log::read(name, input),
         other => Err(ResultsError::one(
             name,
             Diagnostic::error(

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::{ResultsError, RunResults};
 use crate::diag::{self, Diagnostic, show};
 use crate::locate::Positions;
+use crate::textdoc;
 use crate::units::{TimeUnit, parse_latency_ms};
 
 /// Where a value sits, for error messages.
@@ -242,6 +243,11 @@ impl Builder<'_> {
     }
 }
 
+/// Whether `key` names a metric of the summary (`p95_ms`, `error_rate`, ...).
+pub fn is_metric_key(key: &str) -> bool {
+    matches!(classify(key), Some(Ok(_)))
+}
+
 pub fn looks_like_summary(value: &Value) -> bool {
     value
         .as_object()
@@ -264,22 +270,15 @@ pub fn read(name: &str, text: &str) -> Result<RunResults, ResultsError> {
 }
 
 fn read_json(name: &str, text: &str) -> Result<RunResults, ResultsError> {
-    let value: Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).map_err(|e| {
-        let what = if e.is_eof() {
+    let value: Value = textdoc::parse_json(text.trim_start_matches('\u{feff}')).map_err(|e| {
+        let what = if e.message.starts_with("EOF while") {
             "the JSON ends early (truncated file?)"
         } else {
             "not valid JSON"
         };
         ResultsError::one(
             name,
-            Diagnostic::error(
-                "",
-                format!(
-                    "{what}: {}",
-                    e.to_string().split(" at line").next().unwrap_or("")
-                ),
-            )
-            .at(Some(e.line()), Some(e.column())),
+            Diagnostic::error("", format!("{what}: {}", e.message)).at(e.line, e.column),
         )
     })?;
     let Some(map) = value.as_object() else {
@@ -323,6 +322,31 @@ fn read_csv(name: &str, text: &str) -> Result<RunResults, ResultsError> {
     };
     let h0 = headers.get(0).unwrap_or("").to_ascii_lowercase();
     let long = headers.len() == 2 && (h0 == "metric" || h0 == "name" || h0 == "key");
+    // A metric given twice would be read as whichever comes last: say so instead.
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut once = |b: &mut Builder, key: &str, line: u64, column: usize| {
+        let k = key.trim().to_ascii_lowercase();
+        if k.is_empty() {
+            return true;
+        }
+        if let Some((_, first)) = seen.iter().find(|(s, _)| *s == k) {
+            b.error(
+                Diagnostic::error(
+                    key,
+                    format!("given twice (first on line {first}): give each metric once"),
+                ),
+                At::Csv { line, column },
+            );
+            return false;
+        }
+        seen.push((k, line as usize));
+        true
+    };
+    if !long {
+        for (i, h) in headers.iter().enumerate() {
+            once(&mut b, h, 1, i + 1);
+        }
+    }
     let mut rows = 0;
     for rec in reader.records() {
         let rec = rec.map_err(csv_err)?;
@@ -334,7 +358,9 @@ fn read_csv(name: &str, text: &str) -> Result<RunResults, ResultsError> {
         if long {
             let key = rec.get(0).unwrap_or("");
             let val = rec.get(1).unwrap_or("");
-            b.set(key, &cell(val), At::Csv { line, column: 2 });
+            if once(&mut b, key, line, 1) {
+                b.set(key, &cell(val), At::Csv { line, column: 2 });
+            }
             continue;
         }
         if rows > 1 {

@@ -4,6 +4,7 @@
 //! and a restart never records one twice.
 
 mod prepare;
+pub use prepare::workers_for;
 mod profiles;
 mod rejects;
 mod runs;
@@ -14,14 +15,16 @@ use std::path::{Path, PathBuf};
 use chrono::{SecondsFormat, Utc};
 
 use super::inbox::{self, Candidate};
+use super::inflight::{Blame, Inflight, Suspect};
 use super::settings::Settings;
 use super::state::{self, Entry, Kind, State, Status};
 use super::stop::Stop;
+use crate::classify::{self, HEAD_LEN};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
 use crate::judge;
 use crate::plan::Plan;
-use crate::profile::{self, ServiceProfile};
+use crate::profile::ServiceProfile;
 use crate::{output, render, results};
 
 /// Error reports for inputs whose service cannot be told go here; no service can have this name
@@ -93,6 +96,9 @@ pub struct Engine {
     /// The same for the input being handled, in order, to take back just that input.
     input_undo: Vec<(String, Option<Entry>)>,
     counters_before: Counters,
+    /// The note of the inputs being processed, and what the previous process's note blamed.
+    inflight: Inflight,
+    blame: Blame,
     /// The first output of the current batch that could not be written (disk full, ...).
     write_error: Option<String>,
     pub counters: Counters,
@@ -102,9 +108,6 @@ pub struct Engine {
     dirty: bool,
     last_meta: std::time::Instant,
 }
-
-/// Larger files are never read as profiles (real profiles are a few kilobytes).
-const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
 
 /// How often the state and status files are rewritten during a burst.
 const META_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -154,6 +157,7 @@ impl Engine {
                 "deleted temporary files left by an earlier run"
             );
         }
+        let (inflight, blame) = Inflight::open(&s.state_dir);
         let opts = log_options(&s)?;
         let log = evidence::Log::open(&s.evidence_dir.join("evidence.jsonl"), opts)
             .map_err(|e| e.to_string())?;
@@ -211,12 +215,52 @@ impl Engine {
             undo: HashMap::new(),
             input_undo: Vec::new(),
             counters_before: Counters::default(),
+            inflight,
+            blame,
             write_error: None,
             counters: Counters::default(),
             log_refused: None,
             dirty: true,
             last_meta: std::time::Instant::now(),
         })
+    }
+
+    /// Notes the inputs of a batch before any of them is processed (see `inflight`).
+    pub fn begin_batch(&mut self, inputs: &[&Candidate], workers: bool, retry: bool) {
+        let noted: Vec<Suspect> = inputs
+            .iter()
+            .filter_map(|c| Suspect::of(&state::key(&c.rel), &self.s.inbox.join(&c.rel)))
+            .collect();
+        self.inflight.begin(&noted, workers, retry);
+    }
+
+    pub fn end_batch(&mut self) {
+        self.inflight.clear();
+    }
+
+    /// What the note left by the previous process blames for its death (once).
+    pub fn take_blame(&mut self) -> Blame {
+        std::mem::replace(&mut self.blame, Blame::Nobody)
+    }
+
+    /// Sets aside the input `key`, which killed the previous process: an error report, an
+    /// `input-rejected` record, and no further attempt until its content changes.
+    pub fn quarantine(&mut self, key: &str) -> Handled {
+        let path = self.s.inbox.join(key);
+        let Ok(c) = inbox::classify(&self.s.inbox, &path) else {
+            return Handled::Ignored;
+        };
+        let digest = match FileDigest::of_file("", &path) {
+            Ok(d) => d.sha256,
+            Err(_) => return Handled::Ignored,
+        };
+        tracing::error!(input = %path.display(), "this input crashed the previous run; it is set aside until it changes");
+        let d = Diagnostic::error(
+            "",
+            "crashed the previous run: perfassist stopped while processing this input, so it is set aside and skipped until it changes",
+        )
+        .hint("please report this as a bug and attach the file; the rest of the inbox is processed as usual");
+        self.reject(key, &c, &digest, "input", vec![d], None)
     }
 
     pub fn settings(&self) -> &Settings {
@@ -286,11 +330,17 @@ impl Engine {
 
     fn handle_inner(&mut self, c: &Candidate, allow_reject: bool, force: bool) -> Handled {
         let key = state::key(&c.rel);
+        self.inflight.now(&key);
         let path = self.s.inbox.join(&c.rel);
         if std::fs::symlink_metadata(&path).is_err() {
             return self.removed(&key);
         }
-        let size = match inbox::check_file(&self.inbox_canon, &path, self.s.max_input_bytes) {
+        let size = match inbox::check_file(
+            &self.inbox_canon,
+            &path,
+            self.s.max_input_bytes,
+            self.s.allow_hard_links,
+        ) {
             Ok(size) => size,
             Err(msg) if msg == "not a regular file" => return Handled::Ignored,
             Err(msg) => {
@@ -325,30 +375,30 @@ impl Engine {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        if let Some(main) = results::companion_of(&file_name) {
-            return self.companion(&key, c, &digest, &main);
-        }
-        if let Some(p) = self.take_prepared(&key, &digest) {
-            return self.accept_profile(&key, c, p.name, &digest, p.profile, Some(p.outputs));
-        }
-        // Profiles are small; anything larger can only be a results file, read as a stream.
-        if size <= MAX_PROFILE_BYTES
-            && let Ok(bytes) = std::fs::read(&path)
-        {
-            let text = String::from_utf8_lossy(&bytes);
-            if is_profile(&file_name, &text) {
-                return self.profile_input(&key, c, &path, &text, &digest, allow_reject);
+        let head = match crate::inputs::read_head(&path) {
+            Ok((head, _)) => head,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.removed(&key),
+            Err(e) => {
+                let d = Diagnostic::error("", format!("cannot read: {e}"));
+                return self.reject(&key, c, "", "input", vec![d], None);
             }
+        };
+        // The head alone decides, so a profile is told from results whatever its size.
+        match classify::classify(&file_name, &head, size <= HEAD_LEN as u64) {
+            classify::Kind::Companion { main } => self.companion(&key, c, &digest, &main),
+            classify::Kind::Profile => match self.take_prepared(&key, &digest) {
+                Some(p) => {
+                    self.accept_profile(&key, c, p.name, &digest, p.profile, Some(p.outputs))
+                }
+                None => self.profile_input(&key, c, &path, &digest, allow_reject),
+            },
+            classify::Kind::Results => self.results_input(&key, c, &path, &digest, allow_reject),
         }
-        self.results_input(&key, c, &path, &digest, allow_reject)
     }
 
     fn load_quietly(&mut self, key: &str, path: &Path, digest: &str) {
-        let Ok(bytes) = std::fs::read(path) else {
-            return;
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        if let Ok(l) = profile::load(&path.display().to_string(), &text)
+        let name = path.display().to_string();
+        if let Ok((l, _)) = crate::inputs::load_profile(path, &name, &self.s.limits)
             && !self.profiles.contains_key(&l.profile.service)
         {
             self.profiles.insert(
@@ -623,18 +673,4 @@ impl Engine {
             .map_err(|e| e.to_string())?;
         Ok(())
     }
-}
-
-/// A profile is YAML, or JSON with a `service` name and a profile section; everything else is
-/// offered to the results readers.
-fn is_profile(file_name: &str, text: &str) -> bool {
-    let lower = file_name.to_ascii_lowercase();
-    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
-        return true;
-    }
-    let looks_json = lower.ends_with(".json") || text.trim_start().starts_with('{');
-    looks_json
-        && serde_json::from_str::<serde_json::Value>(text)
-            .map(|v| profile::looks_like_profile(&v) && !results::looks_like_results(&v))
-            .unwrap_or(false)
 }

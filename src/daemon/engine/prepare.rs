@@ -5,16 +5,16 @@
 
 use std::path::PathBuf;
 
+use super::Engine;
 use super::profiles::plan_outputs;
-use super::{Engine, MAX_PROFILE_BYTES, is_profile};
+use crate::classify::{self, HEAD_LEN};
 use crate::confined::Confined;
 use crate::daemon::inbox::{self, Candidate};
 use crate::daemon::settings::Outputs;
 use crate::daemon::state;
 use crate::evidence::FileDigest;
 use crate::plan;
-use crate::profile::{self, ServiceProfile};
-use crate::results;
+use crate::profile::ServiceProfile;
 
 /// A plan's scenario names and its outputs, written to temporary files beside their targets. The
 /// plan itself stays on (and is freed by) the worker that made it.
@@ -30,6 +30,16 @@ impl Prepared {
             let _ = std::fs::remove_file(tmp);
         }
     }
+}
+
+/// How many workers would prepare a batch of `n` inputs; `None` when the engine's thread does
+/// it all.
+pub fn workers_for(n: usize) -> Option<usize> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
+    (workers >= 2 && n >= MIN_PARALLEL).then_some(workers)
 }
 
 /// A valid profile read by a worker, with its prepared outputs.
@@ -51,6 +61,8 @@ pub struct Job {
     inbox_canon: PathBuf,
     outbox: PathBuf,
     max_input_bytes: u64,
+    allow_hard_links: bool,
+    limits: crate::inputs::Limits,
     outputs: Outputs,
     workers: usize,
     /// (input key, candidate, the content hash the engine knew for it when the job was made)
@@ -92,13 +104,7 @@ impl Engine {
     /// A job preparing the profiles among `batch` on every available core, or `None` when the
     /// batch is too small or there is only one core.
     pub fn prepare_job(&self, batch: &[&Candidate]) -> Option<Job> {
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(8);
-        if workers < 2 || batch.len() < MIN_PARALLEL {
-            return None;
-        }
+        let workers = workers_for(batch.len())?;
         let items = batch
             .iter()
             .map(|c| {
@@ -112,6 +118,8 @@ impl Engine {
             inbox_canon: self.inbox_canon.clone(),
             outbox: self.s.outbox.clone(),
             max_input_bytes: self.s.max_input_bytes,
+            allow_hard_links: self.s.allow_hard_links,
+            limits: self.s.limits,
             outputs: self.s.outputs,
             workers,
             items,
@@ -152,25 +160,30 @@ impl Engine {
 fn prepare_one(ctx: &Job, c: &Candidate, known: Option<&str>) -> Option<PreparedProfile> {
     let rel = &c.rel;
     let file_name = rel.file_name()?.to_string_lossy().into_owned();
-    if results::companion_of(&file_name).is_some() {
-        return None;
-    }
     let path = ctx.inbox.join(rel);
-    let size = inbox::check_file(&ctx.inbox_canon, &path, ctx.max_input_bytes).ok()?;
-    if size > MAX_PROFILE_BYTES {
+    let size = inbox::check_file(
+        &ctx.inbox_canon,
+        &path,
+        ctx.max_input_bytes,
+        ctx.allow_hard_links,
+    )
+    .ok()?;
+    if size > ctx.limits.profile_bytes {
         return None;
     }
     let bytes = std::fs::read(&path).ok()?;
+    let head = &bytes[..bytes.len().min(HEAD_LEN)];
+    if classify::classify(&file_name, head, bytes.len() <= HEAD_LEN) != classify::Kind::Profile {
+        return None;
+    }
     let name = path.display().to_string();
     let sha256 = FileDigest::of_bytes(String::new(), &bytes).sha256;
     if known == Some(sha256.as_str()) {
         return None;
     }
-    let text = String::from_utf8_lossy(&bytes);
-    if !is_profile(&file_name, &text) {
-        return None;
-    }
-    let profile = profile::load(&name, &text).ok()?.profile;
+    let profile = crate::inputs::load_profile_bytes(&name, &bytes)
+        .ok()?
+        .profile;
     // A profile in another service's folder is rejected: create nothing for the named service.
     if c.folder_service
         .as_ref()

@@ -24,24 +24,20 @@ impl Engine {
         key: &str,
         c: &Candidate,
         path: &Path,
-        text: &str,
         digest: &str,
         allow_reject: bool,
     ) -> Handled {
         let name = path.display().to_string();
-        let loaded = match profile::load(&name, text) {
-            Ok(l) => l,
+        let loaded = match crate::inputs::load_profile(path, &name, &self.s.limits) {
+            Ok((l, _)) => l,
             Err(e) => {
                 if !allow_reject {
                     return Handled::Deferred;
                 }
-                let named = textdoc::parse(text, Syntax::detect(&name, text))
-                    .ok()
-                    .and_then(|v| v.get("service").and_then(|s| s.as_str()).map(String::from));
                 let service = c
                     .folder_service
                     .clone()
-                    .or(named)
+                    .or_else(|| self.named_service(path))
                     .filter(|s| profile::check_service_name(s).is_ok());
                 return self.reject_with_digest(
                     key,
@@ -54,6 +50,19 @@ impl Engine {
             }
         };
         self.accept_profile(key, c, name, digest, loaded.profile, None)
+    }
+
+    /// The `service` an invalid profile names, when it parses that far, so its error report
+    /// lands beside the service's other outputs.
+    fn named_service(&self, path: &Path) -> Option<String> {
+        let size = std::fs::metadata(path).ok()?.len();
+        if size > self.s.limits.profile_bytes {
+            return None;
+        }
+        let bytes = std::fs::read(path).ok()?;
+        let text = textdoc::decode(&bytes).ok()?;
+        let value = textdoc::parse(text, Syntax::detect(&path.display().to_string(), text)).ok()?;
+        value.get("service")?.as_str().map(String::from)
     }
 
     /// A valid profile: unless another profile already serves its service, write its plan's
