@@ -328,3 +328,81 @@ fn a_keyed_log_written_by_the_daemon_verifies_with_the_same_key_file() {
     assert_eq!(v["outcome"], "plan-generated");
     assert_eq!(v["alg"], "hmac-sha256");
 }
+
+#[test]
+fn interpret_refuses_a_log_whose_last_record_is_damaged_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    populate(dir.path(), &[]);
+    let path = dir.path().join("evidence/evidence.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let last = text.lines().last().unwrap();
+    let damaged = text.replace(last, &last.replacen("\"pass\"", "\"fail\"", 1));
+    assert_ne!(text, damaged);
+    std::fs::write(&path, &damaged).unwrap();
+    let o = run_in(
+        dir.path(),
+        &[
+            "interpret",
+            "--profile",
+            &fixture(PROFILE),
+            "--metrics",
+            &fixture(PASSING),
+            "--out",
+            "assessment.json",
+            "--log",
+            "evidence",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(
+        err(&o).contains(
+            "evidence/evidence.jsonl:4: the last record is not valid (hash does not match"
+        ),
+        "{}",
+        err(&o)
+    );
+    assert!(!dir.path().join("assessment.json").exists());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), damaged);
+}
+
+#[test]
+fn verify_fails_on_a_missing_head_note_and_warns_about_announced_records() {
+    let dir = tempfile::tempdir().unwrap();
+    populate(dir.path(), &[]);
+    let head = dir.path().join("evidence/evidence.head.json");
+    let note: serde_json::Value = serde_json::from_slice(&std::fs::read(&head).unwrap()).unwrap();
+    std::fs::remove_file(&head).unwrap();
+    let o = run_in(dir.path(), &["evidence", "verify"], &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains("evidence/evidence.head.json: the head note is missing"),
+        "{}",
+        out(&o)
+    );
+
+    // As a writer that died before naming its last record leaves the note.
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(dir.path().join("evidence/evidence.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let lagging = serde_json::json!({
+        "schema": note["schema"], "seq": 3, "hash": lines[2]["hash"], "writing": 4
+    });
+    std::fs::write(&head, lagging.to_string()).unwrap();
+    let o = run_in(dir.path(), &["evidence", "verify"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let text = out(&o);
+    assert!(
+        text.contains(
+            "evidence/evidence.jsonl:4: warning: record(s) seq 4..4 follow the head note's seq 3"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("OK: 4 record(s)") && text.contains("(1 warning(s) above)"),
+        "{text}"
+    );
+}

@@ -247,3 +247,253 @@ fn old_files_removed_with_a_hand_written_anchor_are_caught_in_a_keyed_log() {
         "{p:?}"
     );
 }
+
+fn refusal(active: &std::path::Path, opts: Options) -> String {
+    match Log::open(active, opts) {
+        Ok(_) => panic!("the writer opened a log it must refuse"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_writer_refuses_to_build_on_a_last_record_verify_rejects() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = build(dir.path(), 5, 1 << 20, 5);
+    let original = lines(&active);
+
+    // One changed byte in the last record: the hash no longer matches.
+    let mut changed = original.clone();
+    changed[4] = changed[4].replacen("\"search\"", "\"searcH\"", 1);
+    assert_ne!(changed, original);
+    write_lines(&active, &changed);
+    let before = std::fs::read(&active).unwrap();
+    let e = refusal(&active, Options::default());
+    assert!(
+        e.contains("evidence.jsonl:5: the last record is not valid (hash does not match"),
+        "{e}"
+    );
+    assert!(e.contains("move the damaged file aside"), "{e}");
+    assert_eq!(std::fs::read(&active).unwrap(), before, "nothing appended");
+
+    // Same meaning, other spacing: not canonical, so verify reports it and the writer stops.
+    let mut spaced = original.clone();
+    spaced[4] = spaced[4].replacen(",", ", ", 1);
+    write_lines(&active, &spaced);
+    let e = refusal(&active, Options::default());
+    assert!(
+        e.contains(":5: the last record is not valid (record is not in canonical form"),
+        "{e}"
+    );
+
+    // A writer that is already open checks again once the file changed under it.
+    write_lines(&active, &original);
+    let mut log = Log::open(&active, Options::default()).unwrap();
+    log.append(&event(5)).unwrap();
+    let mut text = std::fs::read_to_string(&active).unwrap();
+    text.push_str("{\"note\":\"added by hand\"}\n");
+    std::fs::write(&active, &text).unwrap();
+    let e = log.append(&event(6)).unwrap_err().to_string();
+    assert!(
+        e.contains("evidence.jsonl:7: the last record is not valid"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_to_string(&active).unwrap(), text);
+    assert!(log.append(&event(6)).is_err(), "refused again, not skipped");
+}
+
+#[test]
+fn the_writer_keeps_the_sealing_a_log_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = dir.path().join("evidence.jsonl");
+    let key = b"k3y-material".to_vec();
+    let keyed = Options {
+        key: Some(key.clone()),
+        ..Options::default()
+    };
+    Log::open(&active, keyed.clone())
+        .unwrap()
+        .append(&event(0))
+        .unwrap();
+    let e = refusal(&active, Options::default());
+    assert!(
+        e.contains("evidence.jsonl:1:") && e.contains("--evidence-key"),
+        "{e}"
+    );
+    let e = refusal(
+        &active,
+        Options {
+            key: Some(b"another key".to_vec()),
+            ..Options::default()
+        },
+    );
+    assert!(
+        e.contains("check that the key is the one this log was sealed with"),
+        "{e}"
+    );
+
+    let plain = dir.path().join("plain/evidence.jsonl");
+    Log::open(&plain, Options::default())
+        .unwrap()
+        .append(&event(0))
+        .unwrap();
+    let e = refusal(&plain, keyed);
+    assert!(
+        e.contains("a log keeps the sealing it was started with"),
+        "{e}"
+    );
+    assert!(check(&plain).ok() && check_keyed(&active, &key).ok());
+}
+
+/// Seals `event(i)` as the next record after the log's last line, as someone without perfassist's
+/// writer would, and appends it.
+fn append_forged(active: &std::path::Path, key: Option<Vec<u8>>) {
+    let last: serde_json::Value = serde_json::from_str(lines(active).last().unwrap()).unwrap();
+    let (line, _) = perfassist::evidence::record::Sealer::new(key)
+        .seal(
+            &event(99),
+            last["seq"].as_u64().unwrap() + 1,
+            last["hash"].as_str().unwrap(),
+            "elsewhere",
+        )
+        .unwrap();
+    let mut bytes = std::fs::read(active).unwrap();
+    bytes.extend_from_slice(&line);
+    std::fs::write(active, bytes).unwrap();
+}
+
+#[test]
+fn a_record_appended_past_the_head_note_fails_verify_and_stops_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = build(dir.path(), 5, 1 << 20, 5);
+    // A correct chain and a correct hash: without a key only the head note can tell.
+    append_forged(&active, None);
+    let p = problems(&check(&active));
+    assert!(
+        p.iter().any(|p| p
+            .starts_with("evidence.jsonl:6: 1 record(s) (seq 6..6) follow the head note's seq 5")),
+        "{p:?}"
+    );
+    let e = refusal(&active, Options::default());
+    assert!(
+        e.contains("evidence.jsonl:6: the last record (seq 6) is past the head note's seq 5"),
+        "{e}"
+    );
+
+    // With a key the forged record itself is caught, whatever the head note says.
+    let keyed_dir = tempfile::tempdir().unwrap();
+    let keyed = keyed_dir.path().join("evidence.jsonl");
+    let key = b"0123456789abcdef".to_vec();
+    let mut log = Log::open(
+        &keyed,
+        Options {
+            key: Some(key.clone()),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    log.append_batch(&(0..3).map(event).collect::<Vec<_>>())
+        .unwrap();
+    drop(log);
+    append_forged(&keyed, Some(b"a guessed key".to_vec()));
+    let p = problems(&check_keyed(&keyed, &key));
+    assert!(
+        p.iter()
+            .any(|p| p.starts_with("evidence.jsonl:4: hash does not match")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn a_missing_head_note_fails_verify_until_a_writer_writes_it_afresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = build(dir.path(), 5, 1 << 20, 5);
+    let head = Layout::for_active(&active).head();
+    std::fs::remove_file(&head).unwrap();
+    let p = problems(&check(&active));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].starts_with("evidence.head.json:-: the head note is missing"),
+        "{p:?}"
+    );
+    // The operator's repair: any writer recreates it from the last record.
+    drop(Log::open(&active, Options::default()).unwrap());
+    let r = check(&active);
+    assert!(r.ok() && r.warnings.is_empty(), "{:?}", problems(&r));
+
+    // An empty or unreadable note.
+    std::fs::write(&head, "").unwrap();
+    assert!(problems(&check(&active))[0].contains("the head note is missing"));
+    std::fs::write(&head, "{not json").unwrap();
+    let p = problems(&check(&active));
+    assert!(p[0].contains("the head note cannot be read"), "{p:?}");
+    let e = refusal(&active, Options::default());
+    assert!(e.contains("the head note cannot be read"), "{e}");
+
+    // An empty log needs no note.
+    let empty = tempfile::tempdir().unwrap();
+    let fresh = empty.path().join("evidence.jsonl");
+    drop(Log::open(&fresh, Options::default()).unwrap());
+    assert!(check(&fresh).ok());
+}
+
+#[test]
+fn records_a_crashed_writer_announced_are_a_warning_and_the_next_write_settles_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = build(dir.path(), 5, 1 << 20, 5);
+    let head = Layout::for_active(&active).head();
+    let before: serde_json::Value = serde_json::from_slice(&std::fs::read(&head).unwrap()).unwrap();
+    let mut log = Log::open(&active, Options::default()).unwrap();
+    log.append_batch(&[event(5), event(6)]).unwrap();
+    drop(log);
+    // The note as a writer leaves it when it dies after writing its batch, before naming it.
+    let crashed = serde_json::json!({
+        "schema": before["schema"], "seq": 5, "hash": before["hash"], "writing": 7
+    });
+    std::fs::write(&head, crashed.to_string()).unwrap();
+    let r = check(&active);
+    assert!(r.ok(), "{:?}", problems(&r));
+    assert_eq!(r.warnings.len(), 1);
+    assert!(
+        r.warnings[0]
+            .message
+            .contains("seq 6..7 follow the head note's seq 5")
+    );
+    assert_eq!(r.warnings[0].line, Some(6));
+    // One more record past what was announced is a failure again.
+    append_forged(&active, None);
+    let p = problems(&check(&active));
+    assert!(
+        p.iter().any(
+            |p| p.starts_with("evidence.jsonl:8: 1 record(s) (seq 8..8)")
+                && p.contains("past what a writer announced (up to seq 7)")
+        ),
+        "{p:?}"
+    );
+    let mut lines_now = lines(&active);
+    lines_now.pop();
+    write_lines(&active, &lines_now);
+    // The next writer accepts the announced records and names them.
+    let mut log = Log::open(&active, Options::default()).unwrap();
+    assert_eq!(log.append(&event(7)).unwrap().seq, 8);
+    let r = check(&active);
+    assert!(
+        r.ok() && r.warnings.is_empty(),
+        "{:?} {:?}",
+        problems(&r),
+        r.warnings
+    );
+}
+
+#[test]
+fn a_log_cut_back_from_its_end_stops_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let active = build(dir.path(), 5, 1 << 20, 5);
+    let mut kept = lines(&active);
+    kept.pop();
+    write_lines(&active, &kept);
+    let e = refusal(&active, Options::default());
+    assert!(
+        e.contains("evidence.jsonl:4: the head note says the log reaches seq 5 but its last record is seq 4"),
+        "{e}"
+    );
+}

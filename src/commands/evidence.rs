@@ -40,6 +40,12 @@ fn verify_log(args: &EvidenceVerifyArgs) -> Result<i32, Failure> {
     let layout = Layout::discover(&args.path).map_err(input_error)?;
     let report = verify::verify(&layout, key).map_err(input_error)?;
     let active = layout.active();
+    for w in &report.warnings {
+        match w.line {
+            Some(l) => println!("{}:{l}: warning: {}", w.file.display(), w.message),
+            None => println!("{}: warning: {}", w.file.display(), w.message),
+        }
+    }
     if !report.ok() {
         for p in report.problems.iter().take(MAX_PROBLEMS) {
             println!("{p}");
@@ -71,8 +77,12 @@ fn verify_log(args: &EvidenceVerifyArgs) -> Result<i32, Failure> {
         _ => String::new(),
     };
     let sealed = if report.keyed { ", HMAC-keyed" } else { "" };
+    let warned = match report.warnings.len() {
+        0 => String::new(),
+        n => format!(" ({n} warning(s) above)"),
+    };
     println!(
-        "{}: OK: {} record(s){range} in {} file(s){sealed}, head {}{anchored}",
+        "{}: OK: {} record(s){range} in {} file(s){sealed}, head {}{anchored}{warned}",
         active.display(),
         report.records,
         report.files,

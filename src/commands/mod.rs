@@ -159,8 +159,29 @@ fn read_evidence_key(path: Option<&Path>) -> Result<Option<Vec<u8>>, Failure> {
     })
 }
 
+/// Opens the `--log` before any output is written, so a log the writer refuses to continue (a
+/// damaged last record, another key) stops the command before it leaves anything behind.
+fn open_log(log: Option<&Path>, key: Option<Vec<u8>>) -> Result<Option<evlog::Log>, Failure> {
+    let Some(log) = log else {
+        return Ok(None);
+    };
+    let opts = evlog::Options {
+        key,
+        ..evlog::Options::default()
+    };
+    // A folder means the log inside it, as the daemon and `evidence verify` name it.
+    let active = if log.is_dir() {
+        log.join("evidence.jsonl")
+    } else {
+        log.to_path_buf()
+    };
+    evlog::Log::open(&active, opts)
+        .map(Some)
+        .map_err(|e| Failure::Internal(e.to_string()))
+}
+
 /// Appends the record and returns its hash (shown by HTML reports to tie them to the log).
-fn log_evidence(log: &Path, key: Option<Vec<u8>>, r: Record) -> Result<String, Failure> {
+fn log_evidence(log: &mut evlog::Log, r: Record) -> Result<String, Failure> {
     let outcome = match (r.plan_generated, r.assessment) {
         (true, a) => outcome_for(a),
         (false, Some(a)) if a.verdict == judge::Verdict::Pass => {
@@ -190,17 +211,6 @@ fn log_evidence(log: &Path, key: Option<Vec<u8>>, r: Record) -> Result<String, F
             .unwrap_or_default(),
         detail: None,
     };
-    let opts = evlog::Options {
-        key,
-        ..evlog::Options::default()
-    };
-    // A folder means the log inside it, as the daemon and `evidence verify` name it.
-    let active = if log.is_dir() {
-        log.join("evidence.jsonl")
-    } else {
-        log.to_path_buf()
-    };
-    let mut log = evlog::Log::open(&active, opts).map_err(|e| Failure::Internal(e.to_string()))?;
     let appended = log
         .append(&event)
         .map_err(|e| Failure::Internal(e.to_string()))?;
@@ -232,6 +242,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
     let assessment = metrics
         .as_ref()
         .map(|(r, _)| judge::assess(profile, r, &judge_settings));
+    let mut log = open_log(args.log.as_deref(), key)?;
 
     let mut outputs = Vec::new();
     let plan_text = render::plan(&plan, args.format);
@@ -276,7 +287,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
             (None, _) => print!("{plan_text}"),
         },
     }
-    if let Some(log) = &args.log {
+    if let Some(log) = &mut log {
         let mut inputs = vec![FileDigest::of_bytes(
             args.profile.display().to_string(),
             &profile_bytes,
@@ -286,7 +297,6 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
         }
         log_evidence(
             log,
-            key.clone(),
             Record {
                 profile_path: &args.profile,
                 service: &profile.service,
@@ -337,15 +347,15 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
     );
     let plan = (args.format == Format::Html)
         .then(|| plan::generate(&loaded.profile, &plan::Defaults::default()));
+    let mut log = open_log(args.log.as_deref(), key)?;
     let mut outputs = Vec::new();
     if let Some(out) = &args.out {
         outputs.push(write_out(out, &render::json(&a))?);
     }
     // The record is written first so an HTML report can show its hash.
-    let evidence_hash = match &args.log {
+    let evidence_hash = match &mut log {
         Some(log) => Some(log_evidence(
             log,
-            key.clone(),
             Record {
                 profile_path: &args.profile,
                 service: &loaded.profile.service,

@@ -11,6 +11,7 @@ mod reports;
 pub mod settings;
 pub mod state;
 pub mod status;
+mod stop;
 mod systemd;
 mod writers;
 
@@ -29,6 +30,7 @@ use inbox::Candidate;
 use inflight::Blame;
 use queue::{Pending, Queue};
 pub use settings::Settings;
+use stop::Stop;
 
 /// Runs the daemon until SIGTERM/SIGINT, or once over the inbox with `once`. Returns the exit code.
 pub fn run(s: Settings, once: bool) -> i32 {
@@ -45,10 +47,10 @@ pub fn run(s: Settings, once: bool) -> i32 {
     rt.block_on(async move {
         match main_loop(s, once).await {
             Ok(code) => code,
-            Err(msg) => {
-                tracing::error!("{msg}");
-                eprintln!("error: {msg}");
-                crate::exit::INTERNAL
+            Err(Stop { code, message }) => {
+                tracing::error!("{message}");
+                eprintln!("error: {message}");
+                code
             }
         }
     })
@@ -140,6 +142,7 @@ fn process_due(
     let handling = start.elapsed();
     // Also commits records queued outside this batch (removals found by a rescan).
     let recorded = engine.commit().is_ok() && engine.counters.failed == failed_before;
+    refused(engine)?;
     let committed = start.elapsed();
     save_meta(engine, queue);
     tracing::debug!(
@@ -155,6 +158,17 @@ fn process_due(
         rescan,
         recorded,
     })
+}
+
+/// Stops the daemon once the evidence writer refused the log's end (see `Engine::log_refused`):
+/// a retry would be refused again, and skipping the record would lose a result.
+fn refused(engine: &Engine) -> Result<(), String> {
+    match &engine.log_refused {
+        Some(msg) => Err(format!(
+            "{msg}. Stopping: nothing can be recorded until the log is repaired; the inputs not recorded are processed at the next start"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// What one pass over the due items did.
@@ -360,7 +374,7 @@ fn modified_within(path: &Path, window: Duration) -> bool {
         .is_some_and(|age| age < window)
 }
 
-async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
+async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
     let settle = s.settle;
     let poll = s.poll;
     let mut engine = Engine::open(s)?;
@@ -395,7 +409,8 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
             return Err(format!(
                 "{} input(s) could not be recorded because outputs or evidence could not be written; see the errors above",
                 c.failed
-            ));
+            )
+            .into());
         }
         return Ok(if c.rejected > 0 {
             crate::exit::BAD_INPUT
@@ -503,6 +518,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
             scan_into(&mut engine, &mut queue, Instant::now());
             // Removals found by the scan are recorded now, even if nothing else is due.
             let recorded = engine.commit().is_ok();
+            refused(&engine)?;
             after_batch(recorded, &mut retry_at);
             save_meta(&mut engine, &queue);
         }

@@ -1,5 +1,6 @@
 //! What the daemon has processed, persisted so a restart redoes exactly what changed while it
-//! was down. Saved atomically; the evidence log is the journal between saves (see `replay`).
+//! was down, and for which inbox. Saved atomically; the evidence log is the journal between saves
+//! (see `replay`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -50,6 +51,10 @@ pub struct State {
     pub version: u32,
     /// Sequence number of the last evidence record reflected in this state.
     pub evidence_seq: u64,
+    /// The canonical path of the inbox this state describes: another inbox would see every one
+    /// of its files as removed. Absent in state files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox: Option<String>,
     /// Keyed by the path relative to the inbox, with `/` separators.
     pub inputs: BTreeMap<String, Entry>,
 }
@@ -92,6 +97,24 @@ impl State {
                 ..Default::default()
             }),
             Err(e) => Err(format!("{}: {e}", p.display())),
+        }
+    }
+
+    /// Ties this state to `inbox` (a canonical path), or says why it belongs to another inbox.
+    /// A state from before inboxes were recorded is adopted by the first inbox it is used with.
+    pub fn bind_inbox(&mut self, inbox: &Path, state_dir: &Path) -> Result<(), String> {
+        let name = inbox.to_string_lossy().into_owned();
+        match &self.inbox {
+            Some(bound) if *bound != name => Err(format!(
+                "the state folder {} belongs to the inbox {bound}, not {name}: give each inbox its own --state and --evidence; if the inbox itself moved, change \"inbox\" in {} to the new path",
+                state_dir.display(),
+                path(state_dir).display()
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.inbox = Some(name);
+                Ok(())
+            }
         }
     }
 

@@ -113,7 +113,8 @@ pub fn build(s: &Settings, state: &State, c: &Counters, queue_depth: usize) -> R
 
 pub fn write(s: &Settings, state: &State, c: &Counters, queue_depth: usize) -> std::io::Result<()> {
     let r = build(s, state, c, queue_depth);
-    crate::output::write_atomic(
+    // Through the outbox's guard: a status file planted as a link is refused, not written through.
+    crate::confined::Confined::new(&s.outbox).write_atomic(
         &s.outbox.join(FILE_NAME),
         crate::render::json(&r).as_bytes(),
     )

@@ -35,12 +35,23 @@ pub struct Anchor {
 pub const ANCHOR_SCHEMA: &str = "perfassist.evidence-anchor/v1";
 
 /// Rewritten after every durable append: the newest record, so removing records from the end
-/// is detectable.
+/// is detectable. Before a write the writer also announces how far it is about to go
+/// (`writing`), so records a crash left beyond `seq` can be told from records someone appended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Head {
     pub schema: String,
     pub seq: u64,
     pub hash: String,
+    /// The highest sequence number a writer announced and may have written past `seq`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writing: Option<u64>,
+}
+
+impl Head {
+    /// The highest sequence number the writer may have written.
+    pub fn reach(&self) -> u64 {
+        self.writing.map_or(self.seq, |w| w.max(self.seq))
+    }
 }
 
 pub const HEAD_SCHEMA: &str = "perfassist.evidence-head/v1";
@@ -199,6 +210,8 @@ impl Layout {
         read_note(&self.anchor())
     }
 
+    /// The head note; an empty file counts as missing (a power loss can leave one where the
+    /// note's replacement was not yet on disk).
     pub fn read_head(&self) -> Result<Option<Head>, EvidenceError> {
         read_note(&self.head())
     }
@@ -210,6 +223,9 @@ fn read_note<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, Evi
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_err(path)(e)),
     };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
     serde_json::from_slice(&bytes)
         .map(Some)
         .map_err(|e| EvidenceError::Corrupt {

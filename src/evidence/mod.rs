@@ -1,6 +1,7 @@
 //! The evidence log: a hash-chained, rotating, crash-safe JSONL record of which inputs produced
 //! which outputs and what was concluded. Writing goes through `Log`; reading through `verify`/`show`.
 
+mod end;
 mod files;
 mod reader;
 pub mod record;
@@ -202,6 +203,10 @@ pub enum EvidenceError {
         line: usize,
         message: String,
     },
+    /// The log's end is not one this writer may build on (an invalid last record, another key,
+    /// records the head note does not cover): the operator must look, so nothing is appended.
+    #[error("evidence log {place}: {message}")]
+    Refused { place: String, message: String },
     #[error("evidence log {path}: {message}")]
     NotFound { path: PathBuf, message: String },
     #[error("evidence key: {0}")]

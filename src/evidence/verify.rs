@@ -1,5 +1,6 @@
 //! `verify`: every line is a sealed record in canonical form, sequence numbers are contiguous and
-//! every `prev_hash` is the hash before it, across rotated files, the retention anchor and head.
+//! every `prev_hash` is the hash before it, across rotated files, the retention anchor and head;
+//! the head note exists and no record lies past what it names or a writer announced.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -38,6 +39,9 @@ pub struct Report {
     /// Set when old files were removed by retention: where the retained chain starts.
     pub anchor: Option<Anchor>,
     pub problems: Vec<Problem>,
+    /// Findings that do not fail the check (records a crashed writer announced but did not
+    /// name in the head note).
+    pub warnings: Vec<Problem>,
     /// Every record was checked as an HMAC with the given key.
     pub keyed: bool,
 }
@@ -67,13 +71,13 @@ pub fn verify(layout: &Layout, key: Option<Vec<u8>>) -> Result<Report, EvidenceE
         .unwrap_or_default();
     let anchor_sha256 = snap.anchor_sha256.take();
     let mut anchor_confirmed = false;
-    let head = match std::mem::replace(&mut snap.head, Ok(None)) {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::warn!("{e} (ignored: the head note is advisory)");
-            None
-        }
+    let (head, head_error) = match std::mem::replace(&mut snap.head, Ok(None)) {
+        Ok(h) => (h, None),
+        Err(e) => (None, Some(e)),
     };
+    // Records past the head note's seq, within and beyond what its writer announced.
+    let mut announced = Past::default();
+    let mut unannounced = Past::default();
     // The chain so far: the expected next (seq, prev_hash), once a record has been seen.
     let mut expect: Option<(u64, String)> = None;
     let mut head_seen = false;
@@ -160,6 +164,16 @@ pub fn verify(layout: &Layout, key: Option<Vec<u8>>) -> Result<Report, EvidenceE
             problem("prev_hash does not match the retention anchor's".into());
         }
         if let Some(h) = &head
+            && link.seq > h.seq
+        {
+            let past = if link.seq <= h.reach() {
+                &mut announced
+            } else {
+                &mut unannounced
+            };
+            past.add(line.file, line.number, link.seq);
+        }
+        if let Some(h) = &head
             && h.seq == link.seq
         {
             head_seen = true;
@@ -191,7 +205,7 @@ pub fn verify(layout: &Layout, key: Option<Vec<u8>>) -> Result<Report, EvidenceE
         && h.seq > 0
     {
         report.problems.push(Problem {
-            file: head_path,
+            file: head_path.clone(),
             line: None,
             message: format!(
                 "the head note says the log reaches seq {} but the last record is seq {}: records were removed from the end",
@@ -200,7 +214,84 @@ pub fn verify(layout: &Layout, key: Option<Vec<u8>>) -> Result<Report, EvidenceE
             ),
         });
     }
+    let past = [announced, unannounced];
+    check_head_note(&mut report, head.as_ref(), head_error, past, head_path);
     Ok(report)
+}
+
+/// Records found past the head note's seq: where the first is, the seq range and the count.
+#[derive(Default)]
+struct Past {
+    first: Option<(PathBuf, usize, u64)>,
+    last_seq: u64,
+    count: u64,
+}
+
+impl Past {
+    fn add(&mut self, file: &std::path::Path, line: usize, seq: u64) {
+        if self.first.is_none() {
+            self.first = Some((file.to_path_buf(), line, seq));
+        }
+        self.last_seq = seq;
+        self.count += 1;
+    }
+}
+
+/// The head note must exist once the log holds records, and records past its seq are a failure
+/// unless a writer announced them (it then stopped before naming them: a crash).
+fn check_head_note(
+    report: &mut Report,
+    head: Option<&super::files::Head>,
+    error: Option<EvidenceError>,
+    [announced, unannounced]: [Past; 2],
+    head_path: PathBuf,
+) {
+    if let Some(e) = error {
+        report.problems.push(Problem {
+            file: head_path,
+            line: None,
+            message: format!(
+                "the head note cannot be read ({e}): records removed from or added at the end cannot be detected"
+            ),
+        });
+        return;
+    }
+    let Some(h) = head else {
+        if report.records > 0 {
+            report.problems.push(Problem {
+                file: head_path,
+                line: None,
+                message: "the head note is missing: records removed from or added at the end cannot be detected (copy the note with the log; the next write recreates it)".into(),
+            });
+        }
+        return;
+    };
+    if let Some((file, line, first)) = announced.first {
+        report.warnings.push(Problem {
+            file,
+            line: Some(line),
+            message: format!(
+                "record(s) seq {first}..{} follow the head note's seq {} but were announced by their writer (up to seq {}): it stopped before naming them in the note (a crash); the next write updates the note",
+                announced.last_seq,
+                h.seq,
+                h.reach()
+            ),
+        });
+    }
+    if let Some((file, line, first)) = unannounced.first {
+        let writer = h
+            .writing
+            .map(|w| format!(" and past what a writer announced (up to seq {w})"))
+            .unwrap_or_default();
+        report.problems.push(Problem {
+            file,
+            line: Some(line),
+            message: format!(
+                "{} record(s) (seq {first}..{}) follow the head note's seq {}{writer}: appended by something other than perfassist's writer, or the note was replaced by an older copy",
+                unannounced.count, unannounced.last_seq, h.seq
+            ),
+        });
+    }
 }
 
 /// The first record present must start the chain, or meet the anchor retention left.

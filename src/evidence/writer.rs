@@ -1,5 +1,6 @@
-//! The writer: appends sealed records under an exclusive lock, re-reads the tail when another
-//! writer moved it, repairs a torn last line, rotates by size or day and applies retention.
+//! The writer: appends sealed records under an exclusive lock, re-reads and checks the chain's
+//! end when another writer moved it, repairs a torn last line, rotates by size or day and applies
+//! retention. Before each write it announces in the head note how far it is about to go.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::fs::{File, OpenOptions};
@@ -7,7 +8,8 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::files::{ANCHOR_SCHEMA, Anchor, HEAD_SCHEMA, Head, Layout, sync_dir};
+use super::end::{End, HeadCheck, check_head, last_record, put_head};
+use super::files::{ANCHOR_SCHEMA, Anchor, Layout, sync_dir};
 use super::record::{GENESIS, Link, Sealer};
 use super::{Appended, Event, EvidenceError, FileDigest, Options, Outcome, io_err, tail};
 use crate::output::write_atomic;
@@ -27,18 +29,33 @@ pub struct Log {
 struct State {
     /// The active file, open for appending, once it exists.
     file: Option<File>,
-    /// Inode and length of the active file after this writer's last write.
-    ident: Option<(u64, u64)>,
+    /// Inode, length and modification time of the active file after this writer's last write.
+    ident: Option<Ident>,
     next_seq: u64,
     prev_hash: String,
+    /// The highest sequence number announced in the head note that it does not yet name as
+    /// written (0 when none is outstanding).
+    announced: u64,
 }
 
-fn ident_of(meta: &std::fs::Metadata) -> (u64, u64) {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ident {
+    ino: u64,
+    len: u64,
+    modified: Option<SystemTime>,
+}
+
+fn ident_of(meta: &std::fs::Metadata) -> Ident {
     #[cfg(unix)]
     let ino = std::os::unix::fs::MetadataExt::ino(meta);
     #[cfg(not(unix))]
     let ino = 0;
-    (ino, meta.len())
+    // The time too, so a last line changed in place (same length) is checked again.
+    Ident {
+        ino,
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    }
 }
 
 fn now() -> String {
@@ -122,8 +139,9 @@ impl Log {
         Ok(value)
     }
 
-    /// Under the lock: if the active file is not as this writer left it, re-read the chain's end
-    /// (and repair a torn last line).
+    /// Under the lock: if the active file is not as this writer left it, re-read the chain's end,
+    /// check it as `verify` would (refusing to build on anything it would report) and repair a
+    /// torn last line.
     fn refresh(&mut self) -> Result<(), EvidenceError> {
         let active = self.layout.active();
         let meta = match std::fs::metadata(&active) {
@@ -138,30 +156,41 @@ impl Log {
             return Ok(());
         }
         self.state = State::default();
-        if meta.is_none() {
-            let (next_seq, prev_hash) = self.link_before_active()?;
-            self.state.next_seq = next_seq;
-            self.state.prev_hash = prev_hash;
-            return Ok(());
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .open(&active)
-            .map_err(io_err(&active))?;
-        let end = tail::scan(&mut file).map_err(io_err(&active))?;
-        let (next_seq, prev_hash) = match &end.last_line {
-            Some(line) => {
-                let link = parse_link(&mut file, &active, line, end.good_len)?;
-                (link.seq + 1, link.hash)
+        let mut opened = None;
+        let end = match meta {
+            None => self.end_before_active()?,
+            Some(_) => {
+                let mut file = OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .open(&active)
+                    .map_err(io_err(&active))?;
+                let tail = tail::scan(&mut file).map_err(io_err(&active))?;
+                let end = match &tail.last_line {
+                    Some(line) => last_record(&self.sealer, &active, line, tail.good_len)?,
+                    None => self.end_before_active()?,
+                };
+                opened = Some((file, tail));
+                end
             }
-            None => self.link_before_active()?,
         };
-        self.state.next_seq = next_seq;
-        self.state.prev_hash = prev_hash;
-        if let Some(torn) = end.torn {
+        let head = check_head(&self.layout, &end)?;
+        self.state.next_seq = end.seq + 1;
+        self.state.prev_hash = end.hash;
+        if matches!(head, HeadCheck::Missing) && end.seq > 0 {
+            tracing::warn!(
+                file = %self.layout.head().display(),
+                seq = end.seq,
+                "evidence log: no head note; writing it afresh from the last record"
+            );
+            self.write_head();
+        }
+        let Some((mut file, tail)) = opened else {
+            return Ok(());
+        };
+        if let Some(torn) = tail.torn {
             drop(file);
-            self.repair(end.good_len, &torn)?;
+            self.repair(tail.good_len, &torn)?;
             file = OpenOptions::new()
                 .read(true)
                 .append(true)
@@ -176,7 +205,7 @@ impl Log {
 
     /// Where the chain continues when the active file holds no record: after the newest rotated
     /// file, else where retention's anchor says, else at the start.
-    fn link_before_active(&self) -> Result<(u64, String), EvidenceError> {
+    fn end_before_active(&self) -> Result<End, EvidenceError> {
         let segments = self.layout.segments()?;
         if let Some(last) = segments.iter().rev().find(|s| s.first_seq.is_some()) {
             let mut file = File::open(&last.path).map_err(io_err(&last.path))?;
@@ -195,12 +224,16 @@ impl Log {
                     message: "a rotated file is empty".into(),
                 });
             };
-            let link = parse_link(&mut file, &last.path, &line, end.good_len)?;
-            return Ok((link.seq + 1, link.hash));
+            return last_record(&self.sealer, &last.path, &line, end.good_len);
         }
-        Ok(match self.layout.read_anchor()? {
-            Some(anchor) => (anchor.first_seq, anchor.prev_hash),
-            None => (1, GENESIS.to_string()),
+        let (seq, hash) = match self.layout.read_anchor()? {
+            Some(anchor) => (anchor.first_seq.saturating_sub(1), anchor.prev_hash),
+            None => (0, GENESIS.to_string()),
+        };
+        Ok(End {
+            seq,
+            hash,
+            at: None,
         })
     }
 
@@ -231,6 +264,7 @@ impl Log {
             )),
         };
         let (line, hash) = self.seal(&event, seq)?;
+        self.announce(1)?;
         let mut file = OpenOptions::new()
             .write(true)
             .open(&active)
@@ -262,7 +296,7 @@ impl Log {
     }
 
     fn active_len(&self) -> u64 {
-        self.state.ident.map_or(0, |(_, len)| len)
+        self.state.ident.map_or(0, |i| i.len)
     }
 
     fn write_events(&mut self, events: &[Event]) -> Result<Vec<Appended>, EvidenceError> {
@@ -270,6 +304,7 @@ impl Log {
             self.rotate()?;
         }
         let active = self.layout.active();
+        self.announce(events.len() as u64)?;
         let mut done: Vec<Appended> = Vec::with_capacity(events.len());
         let mut in_active = 0;
         let mut pending: Vec<u8> = Vec::new();
@@ -324,11 +359,14 @@ impl Log {
                 "active file not open",
             )));
         };
+        let expected = self.state.ident.map_or(0, |i| i.len) + pending.len() as u64;
         file.write_all(pending)
             .and_then(|_| file.sync_data())
             .map_err(io_err(&active))?;
         let meta = file.metadata().map_err(io_err(&active))?;
-        self.state.ident = Some(ident_of(&meta));
+        // Another length means someone else wrote too: the next append reads and checks the end
+        // again instead of taking their bytes for this writer's.
+        self.state.ident = (meta.len() == expected).then(|| ident_of(&meta));
         if created {
             sync_dir(self.layout.dir())?;
         }
@@ -449,6 +487,7 @@ impl Log {
                 )),
             };
             let (line, hash) = self.seal(&event, self.state.next_seq)?;
+            self.announce(1)?;
             let mut pending = line;
             self.flush(&mut pending)?;
             self.state.next_seq += 1;
@@ -463,37 +502,32 @@ impl Log {
         sync_dir(self.layout.dir())
     }
 
-    /// The head note is advisory (not fsynced): after a crash it may lag the log, never lead it.
-    fn write_head(&self) {
-        let head = Head {
-            schema: HEAD_SCHEMA.into(),
-            seq: self.state.next_seq.saturating_sub(1),
-            hash: self.state.prev_hash.clone(),
-        };
-        let path = self.layout.head();
-        let tmp = path.with_extension("json.tmp");
-        let written = serde_json::to_vec(&head)
-            .map_err(std::io::Error::other)
-            .and_then(|json| std::fs::write(&tmp, json))
-            .and_then(|_| std::fs::rename(&tmp, &path));
-        if let Err(e) = written {
-            tracing::warn!(file = %path.display(), "evidence log: cannot update head note: {e}");
+    /// Announces in the head note that records up to `more` past the current end (or past an
+    /// announcement still outstanding) may follow. Called only where every record this writer
+    /// sealed is on disk. Without the announcement nothing is written: `verify` and the next
+    /// writer would take the records for someone else's.
+    fn announce(&mut self, more: u64) -> Result<(), EvidenceError> {
+        let seq = self.state.next_seq.saturating_sub(1);
+        let upto = self.state.announced.max(seq) + more;
+        put_head(&self.layout, seq, &self.state.prev_hash, Some(upto))
+            .map_err(io_err(&self.layout.head()))?;
+        self.state.announced = upto;
+        Ok(())
+    }
+
+    /// Names the newest durable record in the head note, keeping an announcement that is still
+    /// outstanding (a rotation's pruning record in the middle of a batch). Not fsynced: after a
+    /// crash the note may lag the log, within what was announced, never lead it.
+    fn write_head(&mut self) {
+        let seq = self.state.next_seq.saturating_sub(1);
+        let writing = (self.state.announced > seq).then_some(self.state.announced);
+        if writing.is_none() {
+            self.state.announced = 0;
+        }
+        if let Err(e) = put_head(&self.layout, seq, &self.state.prev_hash, writing) {
+            tracing::warn!(file = %self.layout.head().display(), "evidence log: cannot update head note: {e}");
         }
     }
-}
-
-/// Parses the sequence number and hashes of a line the writer must build on.
-fn parse_link(
-    file: &mut File,
-    path: &Path,
-    line: &[u8],
-    good_len: u64,
-) -> Result<Link, EvidenceError> {
-    serde_json::from_slice::<Link>(line).map_err(|e| EvidenceError::Corrupt {
-        path: path.to_path_buf(),
-        line: tail::count_lines(file, good_len).unwrap_or(0),
-        message: format!("the last record cannot be read ({e})"),
-    })
 }
 
 fn first_link(path: &Path) -> Result<Link, EvidenceError> {

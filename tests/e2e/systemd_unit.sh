@@ -22,6 +22,29 @@ if echo "$out" | grep -E '^perfassist' ; then
   echo "systemd-analyze found problems in the units above"
   exit 1
 fi
+# Both services must stay hardened: systemd's own exposure score (0 = locked down, 10 = exposed)
+# at most MAX_EXPOSURE, and the one-shot unit no more exposed than the daemon's.
+MAX_EXPOSURE=2.0
+exposure() {
+  systemd-analyze security --offline=true "./$1" 2>&1 \
+    | sed -n 's/^→ Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'
+}
+daemon_score=$(exposure perfassist.service)
+once_score=$(exposure perfassist-once.service)
+echo "exposure: perfassist.service $daemon_score, perfassist-once.service $once_score"
+for pair in "perfassist.service:$daemon_score" "perfassist-once.service:$once_score"; do
+  unit=${pair%%:*} score=${pair#*:}
+  [ -n "$score" ] || { echo "$unit: systemd-analyze security gave no score"; exit 1; }
+  if awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s > m) }'; then
+    echo "$unit: exposure $score is above $MAX_EXPOSURE"
+    systemd-analyze security --offline=true "./$unit" | grep '✗' || true
+    exit 1
+  fi
+done
+if awk -v o="$once_score" -v d="$daemon_score" 'BEGIN { exit !(o > d) }'; then
+  echo "perfassist-once.service ($once_score) is less hardened than perfassist.service ($daemon_score)"
+  exit 1
+fi
 grep -q '^Type=notify' perfassist.service
 grep -q '^WatchdogSec=' perfassist.service
 grep -q '^ProtectSystem=strict' perfassist.service

@@ -18,6 +18,7 @@ use super::inbox::{self, Candidate};
 use super::inflight::{Blame, Inflight, Suspect};
 use super::settings::Settings;
 use super::state::{self, Entry, Kind, State, Status};
+use super::stop::Stop;
 use crate::classify::{self, HEAD_LEN};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
@@ -101,6 +102,9 @@ pub struct Engine {
     /// The first output of the current batch that could not be written (disk full, ...).
     write_error: Option<String>,
     pub counters: Counters,
+    /// Set when the evidence writer refuses the log's end: retrying cannot help, the operator
+    /// must repair the log, so the daemon stops (the batch was rolled back and is redone later).
+    pub log_refused: Option<String>,
     dirty: bool,
     last_meta: std::time::Instant,
 }
@@ -131,7 +135,7 @@ fn now() -> String {
 }
 
 impl Engine {
-    pub fn open(s: Settings) -> Result<Engine, String> {
+    pub fn open(s: Settings) -> Result<Engine, Stop> {
         for dir in [&s.inbox, &s.outbox, &s.evidence_dir, &s.state_dir] {
             if !dir.exists() {
                 std::fs::create_dir_all(dir)
@@ -139,6 +143,12 @@ impl Engine {
             }
         }
         let instance = super::instance::lock(&s.state_dir)?;
+        let inbox_canon =
+            std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
+        let mut state = State::load(&s.state_dir)?;
+        state
+            .bind_inbox(&inbox_canon, &s.state_dir)
+            .map_err(Stop::bad_setting)?;
         // Safe now that no other daemon writes here: a killed instance's temporaries go.
         let swept = super::instance::sweep_temporaries(&s.outbox, 6);
         if swept > 0 {
@@ -147,10 +157,7 @@ impl Engine {
                 "deleted temporary files left by an earlier run"
             );
         }
-        let inbox_canon =
-            std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
         let (inflight, blame) = Inflight::open(&s.state_dir);
-        let mut state = State::load(&s.state_dir)?;
         let opts = log_options(&s)?;
         let log = evidence::Log::open(&s.evidence_dir.join("evidence.jsonl"), opts)
             .map_err(|e| e.to_string())?;
@@ -184,6 +191,7 @@ impl Engine {
                 }
             }
         }
+        let batch = output::Batch::new(&s.outbox);
         let mut runs_of: HashMap<String, BTreeSet<String>> = HashMap::new();
         for (k, e) in &state.inputs {
             if e.kind == Kind::Results
@@ -201,7 +209,7 @@ impl Engine {
             runs_of,
             prepared: HashMap::new(),
             log,
-            batch: output::Batch::default(),
+            batch,
             events: Vec::new(),
             pending_html: Vec::new(),
             undo: HashMap::new(),
@@ -211,6 +219,7 @@ impl Engine {
             blame,
             write_error: None,
             counters: Counters::default(),
+            log_refused: None,
             dirty: true,
             last_meta: std::time::Instant::now(),
         })
@@ -581,10 +590,16 @@ impl Engine {
         if self.events.is_empty() {
             return Ok(());
         }
-        let appended = self
-            .log
-            .append_batch(&self.events)
-            .map_err(|e| format!("cannot append to the evidence log: {e}"))?;
+        let appended = match self.log.append_batch(&self.events) {
+            Ok(a) => a,
+            Err(e) => {
+                let msg = format!("cannot append to the evidence log: {e}");
+                if matches!(e, evidence::EvidenceError::Refused { .. }) {
+                    self.log_refused = Some(msg.clone());
+                }
+                return Err(msg);
+            }
+        };
         if let Some(last) = appended.last() {
             self.state.evidence_seq = last.seq;
         }

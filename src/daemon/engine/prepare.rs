@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use super::Engine;
 use super::profiles::plan_outputs;
 use crate::classify::{self, HEAD_LEN};
+use crate::confined::Confined;
 use crate::daemon::inbox::{self, Candidate};
 use crate::daemon::settings::Outputs;
 use crate::daemon::state;
 use crate::evidence::FileDigest;
-use crate::output;
 use crate::plan;
 use crate::profile::ServiceProfile;
 
@@ -196,7 +196,7 @@ fn prepare_one(ctx: &Job, c: &Candidate, known: Option<&str>) -> Option<Prepared
     let mut staged = Vec::new();
     for (rel, body) in plan_outputs(&plan, ctx.outputs) {
         let target = dir.join(rel);
-        match output::write_temporary(&target, body.as_bytes()) {
+        match Confined::new(&ctx.outbox).write_temporary(&target, body.as_bytes()) {
             Ok(tmp) => {
                 let digest = FileDigest::of_bytes(target.display().to_string(), body.as_bytes());
                 staged.push((tmp, target, digest));
