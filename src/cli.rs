@@ -226,6 +226,14 @@ impl LimitArgs {
 
 #[derive(Debug, Args)]
 pub struct JudgeArgs {
+    /// Confidence of every check's interval: a check passes only when its whole interval meets
+    /// the objective, fails only when all of it breaks it.
+    #[arg(long, default_value_t = 0.95, value_name = "SHARE")]
+    pub confidence: f64,
+    /// Judge the run as this scenario of the plan (smoke, steady, burst, soak, stress): its
+    /// checks on their stages, its load on its hold stages.
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
     /// A met objective within this share of its threshold is reported as a warning.
     #[arg(long, default_value_t = 0.1, value_name = "SHARE")]
     pub warn_band: f64,
@@ -253,13 +261,9 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
     /// The rehearsal plan: every stage at this share of its length (at least 10 s), rates
-    /// unchanged, as `export --time-scale` writes it.
-    #[arg(
-        long,
-        value_name = "FACTOR",
-        allow_negative_numbers = true,
-        conflicts_with = "metrics"
-    )]
+    /// unchanged, as `export --time-scale` writes it; with --metrics and --scenario, the run is
+    /// judged against the shortened stages.
+    #[arg(long, value_name = "FACTOR", allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
     /// Rendering of the plan (`html` draws each scenario's load shape; not `junit`).
     #[arg(long, value_enum, default_value = "json")]
@@ -294,6 +298,15 @@ pub struct InterpretArgs {
     /// Seal evidence records with an HMAC keyed by this file's content.
     #[arg(long, value_name = "FILE", requires = "log")]
     pub evidence_key: Option<PathBuf>,
+    /// The run was a rehearsal exported with `--time-scale FACTOR`: judge it against the
+    /// shortened stages (needs --scenario).
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        allow_negative_numbers = true,
+        requires = "scenario"
+    )]
+    pub time_scale: Option<f64>,
     #[command(flatten)]
     pub judge: JudgeArgs,
     #[command(flatten)]

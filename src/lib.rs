@@ -2,6 +2,7 @@
 //! tamper-evident evidence log, as a library used by the CLI and the watcher daemon.
 
 pub mod classify;
+pub mod confidence;
 pub mod confined;
 pub mod daemon;
 pub mod diag;

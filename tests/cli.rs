@@ -195,7 +195,7 @@ fn interpret_json_output_and_out_file() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["schema"], "perfassist.assessment/v1");
+    assert_eq!(v["schema"], "perfassist.assessment/v2");
     assert_eq!(v["checks"][0]["observed"], 350.0);
     assert_eq!(std::fs::read(&out).unwrap(), o.stdout);
 }

@@ -830,7 +830,7 @@ fn runner_files_are_judged_in_the_service_folder_under_their_usual_names() {
         let p = d.outbox().join(format!("checkout-api/runs/{run}.json"));
         assert!(wait_until(WAIT, || p.exists()), "no assessment for {run}");
         let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-        assert_eq!(a["schema"], "perfassist.assessment/v1");
+        assert_eq!(a["schema"], "perfassist.assessment/v2");
     }
     assert!(
         !d.outbox()

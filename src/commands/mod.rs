@@ -85,17 +85,61 @@ pub(crate) fn warn_about_shape(path: &Path, profile_bytes: &[u8], plan: &Plan) {
     print_diagnostics(&warnings);
 }
 
-/// Reads a results file; the digest is of the whole file, hashed as it streams in the reader.
-fn load_results(path: &Path, limits: &inputs::Limits) -> Result<(RunResults, FileDigest), Failure> {
+/// Reads a results file. With `hash`, also its digest, hashed as it streams in the reader (one
+/// pass: a gigabyte JTL is read from disk once); without, nothing is logged and nothing hashed.
+fn load_results(
+    path: &Path,
+    limits: &inputs::Limits,
+    hash: bool,
+) -> Result<(RunResults, Option<FileDigest>), Failure> {
     let name = path.display().to_string();
-    // One pass over the file: a gigabyte JTL is read from disk once, hashed as it is parsed.
-    match results::read_file_hashed(path, &name, limits.document_bytes) {
-        Ok((r, sha256)) => Ok((r, FileDigest { path: name, sha256 })),
-        Err(e) => {
-            print_diagnostics(&e.diagnostics);
-            Err(Failure::BadInput)
-        }
-    }
+    let read = if hash {
+        results::read_file_hashed(path, &name, limits.document_bytes).map(|(r, sha256)| {
+            (
+                r,
+                Some(FileDigest {
+                    path: name.clone(),
+                    sha256,
+                }),
+            )
+        })
+    } else {
+        results::read_file(path, &name, limits.document_bytes).map(|r| (r, None))
+    };
+    read.map_err(|e| {
+        print_diagnostics(&e.diagnostics);
+        Failure::BadInput
+    })
+}
+
+/// The scenario a run is judged as (`--scenario`), time-scaled for a rehearsal; an unknown name
+/// stops the command with the plan's scenario names.
+fn chosen_scenario(
+    plan: &Plan,
+    name: Option<&str>,
+    scale: Option<f64>,
+) -> Result<Option<(plan::Scenario, judge::ScenarioRef)>, Failure> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let Some(sc) = plan.scenarios.iter().find(|s| s.name == name) else {
+        let names: Vec<&str> = plan.scenarios.iter().map(|s| s.name).collect();
+        eprintln!(
+            "error: --scenario {name}: the plan has no such scenario; its scenarios are {}",
+            names.join(", ")
+        );
+        return Err(Failure::BadInput);
+    };
+    let factor = scale.map(time_scale).transpose()?.unwrap_or(1.0);
+    let scaled = plan::time_scaled(sc, factor, plan::STAGE_FLOOR_S);
+    Ok(Some((
+        scaled,
+        judge::ScenarioRef {
+            name: name.to_string(),
+            from: "option".into(),
+            time_scale: factor,
+        },
+    )))
 }
 
 fn settings(args: &JudgeArgs) -> Result<judge::Settings, Failure> {
@@ -113,7 +157,15 @@ fn settings(args: &JudgeArgs) -> Result<judge::Settings, Failure> {
         );
         return Err(Failure::BadInput);
     }
+    if !(args.confidence >= 0.5 && args.confidence < 1.0) {
+        eprintln!(
+            "error: --confidence must be at least 0.5 and below 1 (e.g. 0.95 for 95 %), got {}",
+            args.confidence
+        );
+        return Err(Failure::BadInput);
+    }
     Ok(judge::Settings {
+        confidence: args.confidence,
         warn_band: args.warn_band,
         regression_share: args.regression_share,
         ..judge::Settings::default()
@@ -229,19 +281,31 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
     let limits = args.limits.limits();
     let (loaded, profile_bytes) = load_profile(&args.profile, &limits)?;
     let profile = &loaded.profile;
+    if args.judge.scenario.is_some() && args.metrics.is_none() {
+        eprintln!("error: --scenario judges results: give --metrics too");
+        return Err(Failure::BadInput);
+    }
     let metrics = args
         .metrics
         .as_deref()
-        .map(|m| load_results(m, &limits))
+        .map(|m| load_results(m, &limits, args.log.is_some()))
         .transpose()?;
-    let mut plan: Plan = plan::generate(profile, &plan::Defaults::default());
+    let full: Plan = plan::generate(profile, &plan::Defaults::default());
+    let scenario = chosen_scenario(&full, args.judge.scenario.as_deref(), args.time_scale)?;
+    let mut plan = full;
     if let Some(f) = args.time_scale {
         plan = plan.time_scaled(time_scale(f)?);
     }
     warn_about_shape(&args.profile, &profile_bytes, &plan);
-    let assessment = metrics
-        .as_ref()
-        .map(|(r, _)| judge::assess(profile, r, &judge_settings));
+    let assessment = metrics.as_ref().map(|(r, _)| {
+        judge::assess_scenario(
+            profile,
+            scenario.as_ref().map(|(s, r)| (s, r.clone())),
+            r,
+            None,
+            &judge_settings,
+        )
+    });
     let mut log = open_log(args.log.as_deref(), key)?;
 
     let mut outputs = Vec::new();
@@ -292,7 +356,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
             args.profile.display().to_string(),
             &profile_bytes,
         )];
-        if let Some((_, digest)) = &metrics {
+        if let Some((_, Some(digest))) = &metrics {
             inputs.push(digest.clone());
         }
         log_evidence(
@@ -333,20 +397,23 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
     let key = read_evidence_key(args.evidence_key.as_deref())?;
     let limits = args.limits.limits();
     let (loaded, profile_bytes) = load_profile(&args.profile, &limits)?;
-    let (results, results_digest) = load_results(&args.metrics, &limits)?;
+    let hash = args.log.is_some();
+    let (results, results_digest) = load_results(&args.metrics, &limits, hash)?;
     let baseline = args
         .baseline
         .as_deref()
-        .map(|b| load_results(b, &limits))
+        .map(|b| load_results(b, &limits, hash))
         .transpose()?;
-    let a = judge::assess_with_baseline(
+    let full = plan::generate(&loaded.profile, &plan::Defaults::default());
+    let scenario = chosen_scenario(&full, args.judge.scenario.as_deref(), args.time_scale)?;
+    let a = judge::assess_scenario(
         &loaded.profile,
+        scenario.as_ref().map(|(s, r)| (s, r.clone())),
         &results,
         baseline.as_ref().map(|(b, _)| b),
         &judge_settings,
     );
-    let plan = (args.format == Format::Html)
-        .then(|| plan::generate(&loaded.profile, &plan::Defaults::default()));
+    let plan = (args.format == Format::Html).then_some(full);
     let mut log = open_log(args.log.as_deref(), key)?;
     let mut outputs = Vec::new();
     if let Some(out) = &args.out {
@@ -359,13 +426,17 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
             Record {
                 profile_path: &args.profile,
                 service: &loaded.profile.service,
-                scenarios: Vec::new(),
+                scenarios: a.scenario.iter().map(|s| s.name.clone()).collect(),
                 inputs: [
-                    FileDigest::of_bytes(args.profile.display().to_string(), &profile_bytes),
+                    Some(FileDigest::of_bytes(
+                        args.profile.display().to_string(),
+                        &profile_bytes,
+                    )),
                     results_digest,
                 ]
                 .into_iter()
                 .chain(baseline.map(|(_, d)| d))
+                .flatten()
                 .collect(),
                 outputs,
                 assessment: Some(&a),

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::profile;
+use crate::profile::ServiceProfile;
 use crate::results::{EndpointResults, Latency, RunResults, Stats};
 
 fn checkout() -> ServiceProfile {
@@ -95,7 +96,15 @@ fn missing_metric_is_not_evaluated_never_invented() {
     assert_eq!(c.status, Status::NotEvaluated);
     assert_eq!(c.observed, None);
     assert!(c.note.as_deref().unwrap().contains("p99"));
-    assert_eq!(a.verdict, Verdict::Pass);
+    // A gate never passes what it did not see: the objective is named.
+    assert_eq!(a.verdict, Verdict::Warn);
+    assert!(
+        a.issues
+            .iter()
+            .any(|i| i.kind == "objective-not-reported" && i.message.contains("latency_p99")),
+        "{:?}",
+        a.issues
+    );
 }
 
 #[test]

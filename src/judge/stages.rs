@@ -31,7 +31,11 @@ pub struct StageAnalysis {
 #[serde(rename_all = "kebab-case")]
 pub enum KneePosition {
     BelowPeak,
+    /// At the planned peak (within 1 %).
+    AtPeak,
     BetweenPeakAndBurst,
+    /// At the planned burst (within 1 %): the service breaks exactly where bursts go.
+    AtBurst,
     AboveBurst,
     /// The load is counted in users, which cannot be compared with requests/s.
     Unknown,
@@ -41,7 +45,9 @@ impl KneePosition {
     pub fn label(self) -> &'static str {
         match self {
             KneePosition::BelowPeak => "below the planned peak",
+            KneePosition::AtPeak => "at the planned peak",
             KneePosition::BetweenPeakAndBurst => "between the planned peak and burst",
+            KneePosition::AtBurst => "at the planned burst",
             KneePosition::AboveBurst => "above the planned burst",
             KneePosition::Unknown => "not comparable with the plan (load in users)",
         }
@@ -132,12 +138,8 @@ pub fn analyse(
         let l = load[i]?;
         let position = if unit != "requests/s" {
             KneePosition::Unknown
-        } else if l < peak {
-            KneePosition::BelowPeak
-        } else if l < burst {
-            KneePosition::BetweenPeakAndBurst
         } else {
-            KneePosition::AboveBurst
+            position(l, peak, burst)
         };
         Some(Knee {
             offset_s: buckets[i].offset_s,
@@ -183,6 +185,22 @@ pub fn analyse(
     })
 }
 
+/// Where a load sits against the plan's peak and burst; within 1 % of either is "at" it.
+pub(super) fn position(load: f64, peak: f64, burst: f64) -> KneePosition {
+    let near = |a: f64, b: f64| (a - b).abs() <= 0.01 * b;
+    if near(load, peak) {
+        KneePosition::AtPeak
+    } else if load < peak {
+        KneePosition::BelowPeak
+    } else if near(load, burst) {
+        KneePosition::AtBurst
+    } else if load < burst {
+        KneePosition::BetweenPeakAndBurst
+    } else {
+        KneePosition::AboveBurst
+    }
+}
+
 struct Breach {
     metric: String,
     observed: f64,
@@ -210,6 +228,17 @@ fn breach(b: &Bucket, slo: &Slo) -> Option<Breach> {
         }),
         _ => None,
     }
+}
+
+/// The first objective a bucket misses: (metric, observed, threshold).
+pub(super) fn breach_of(b: &Bucket, slo: &Slo) -> Option<(String, f64, f64)> {
+    breach(b, slo).map(|x| (x.metric, x.observed, x.threshold))
+}
+
+/// Drift over these buckets (all at the same planned load).
+pub(super) fn drift_of(buckets: &[&Bucket], slo: &Slo) -> Option<Drift> {
+    let load: Vec<Option<f64>> = buckets.iter().map(|b| b.throughput_rps).collect();
+    drift(buckets, &load, slo)
 }
 
 fn latency_metric(p: Percentile) -> String {
@@ -419,11 +448,25 @@ fn knee_issue(k: &Knee, unit: &str, out: &mut Vec<Issue>) {
                 k.peak_rps
             ),
         ),
+        KneePosition::AtPeak => (
+            IssueSeverity::Warning,
+            format!(
+                "at the planned peak of {} requests/s: no headroom",
+                k.peak_rps
+            ),
+        ),
         KneePosition::BetweenPeakAndBurst => (
             IssueSeverity::Warning,
             format!(
                 "above the peak ({} requests/s) but below the burst ({} requests/s): bursts will break the SLO",
                 k.peak_rps, k.burst_rps
+            ),
+        ),
+        KneePosition::AtBurst => (
+            IssueSeverity::Warning,
+            format!(
+                "at the planned burst of {} requests/s: a burst as planned reaches the limit, with no headroom",
+                k.burst_rps
             ),
         ),
         KneePosition::AboveBurst => (

@@ -43,7 +43,7 @@ pub fn generate(profile: &ServiceProfile, d: &Defaults) -> Plan {
                 .to_string(),
             notes: profile.data.notes.clone(),
         }),
-        preflight: preflight(profile),
+        preflight: preflight(profile, &scenarios),
         slo: profile.slo.clone(),
         endpoints,
         dependencies: profile.dependencies.clone(),
@@ -66,7 +66,7 @@ fn digest(profile: &ServiceProfile) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(&bytes)))
 }
 
-fn preflight(p: &ServiceProfile) -> Vec<String> {
+fn preflight(p: &ServiceProfile, scenarios: &[Scenario]) -> Vec<String> {
     let mut out = Vec::new();
     if p.data.uses_production_data {
         out.push(
@@ -82,11 +82,14 @@ fn preflight(p: &ServiceProfile) -> Vec<String> {
                 .to_string()
         }
     });
-    let spike = p.traffic.peak_rps * p.traffic.burst_factor;
+    // The true maximum of the plan: every stage of every scenario.
+    let (top, which) = scenarios
+        .iter()
+        .map(|s| (s.peak_rps, s.name))
+        .fold((0.0, ""), |a, b| if b.0 > a.0 { b } else { a });
     out.push(format!(
-        "Check the load generators can deliver {} requests/s (the stress scenario goes to {}) without running out of workers.",
-        fmt_rate(spike),
-        fmt_rate(p.traffic.peak_rps * 3.0_f64.max(p.traffic.burst_factor))
+        "Check the load generators can deliver {} requests/s (the {which} scenario goes that high) without running out of workers.",
+        fmt_rate(top)
     ));
     if !p.dependencies.is_empty() {
         out.push(format!(
@@ -343,25 +346,81 @@ impl Gen<'_> {
         out
     }
 
+    /// Smoke proves the script, the target and the metrics work, on the whole service: the
+    /// latency objectives up to p95 (a smoke run is too short to bound p99 reliably) and the error
+    /// rate, loosened to `smoke_max_error_rate` when the SLO is tighter than a short run can
+    /// show. Its hold lasts long enough for a healthy run to decide those checks.
+    fn smoke_checks(&self) -> Vec<Check> {
+        let mut out = Vec::new();
+        let lat: Vec<_> = self.p.slo.latency_ms.iter().collect();
+        let upto_p95: Vec<_> = lat
+            .iter()
+            .filter(|(p, _)| p.value() <= 95.0)
+            .copied()
+            .collect();
+        let chosen = if upto_p95.is_empty() {
+            lat.first().copied().into_iter().collect()
+        } else {
+            upto_p95
+        };
+        for (p, v) in chosen {
+            out.push(Check {
+                id: format!("smoke.latency_{}", p.key()),
+                metric: format!("latency_{}_ms", p.key().replace('.', "_")),
+                comparator: Comparator::AtMost,
+                threshold: v,
+                source: format!("slo.latency_ms.{}", p.key()),
+                endpoint: None,
+                stages: names(&["smoke"]),
+            });
+        }
+        let floor = self.d.smoke_max_error_rate;
+        let (threshold, source) = match self.p.slo.error_rate {
+            Some(e) if e >= floor => (e, "slo.error_rate"),
+            _ => (floor, "defaults.smoke_max_error_rate"),
+        };
+        out.push(Check {
+            id: "smoke.error_rate".into(),
+            metric: "error_rate".into(),
+            comparator: Comparator::AtMost,
+            threshold,
+            source: source.into(),
+            endpoint: None,
+            stages: names(&["smoke"]),
+        });
+        out
+    }
+
     fn smoke(&self) -> Scenario {
-        let total = self.p.windows.smoke_s.unwrap_or(self.d.smoke_s).max(2);
         let rate = self
             .baseline()
             .min(self.d.smoke_max_rps)
             .max(1.0_f64.min(self.baseline()));
+        let checks = self.smoke_checks();
+        let needed_hold = checks
+            .iter()
+            .filter_map(super::decisive::samples_for)
+            .map(|n| (1.5 * n as f64 / rate).ceil() as u64)
+            .max()
+            .unwrap_or(0)
+            .div_ceil(10)
+            * 10;
+        let total = match self.p.windows.smoke_s {
+            Some(s) => s.max(2),
+            None => self.d.smoke_s.max(self.d.smoke_s / 6 + needed_hold),
+        };
         // A short ramp keeps the stages continuous (runners interpolate between stage targets).
-        let first = (total / 6).clamp(1, total - 1);
+        let first = (total / 6).clamp(1, (total - 1).min(10));
         let stages = vec![
             ramp("smoke-ramp", first, 0.0, rate),
             hold("smoke", total - first, rate),
         ];
-        let checks = self.slo_checks("smoke", &["smoke"], &["smoke"]);
         let mut aborts = self.aborts(self.d.abort_latency_multiple, 10);
         aborts.retain(|a| a.metric == "error_rate");
         self.scenario(
             ScenarioKind::Smoke,
             format!(
-                "A {} run at a low rate ({} requests/s) that proves the script, the target and the metrics work before any long test; quick enough for every CI build.",
+                "A {} run at a low rate ({} requests/s) that proves the script, the target and the metrics work before any long test; quick enough for every CI build, and long enough for a healthy run to decide its checks.",
                 format_duration(total),
                 fmt_rate(rate)
             ),

@@ -57,7 +57,9 @@ pub fn time_scaled(scenario: &Scenario, factor: f64, floor_s: u64) -> Scenario {
         return s;
     }
     for st in &mut s.stages {
-        st.duration_s = scaled_s(st.duration_s, factor, floor_s);
+        // A stage with checks keeps what a healthy run needs to decide them.
+        let floor = floor_s.max(super::decisive::stage_floor_s(scenario, &st.name));
+        st.duration_s = scaled_s(st.duration_s, factor, floor);
     }
     for a in &mut s.abort_conditions {
         a.sustained_s = scaled_s(a.sustained_s, factor, floor_s);
@@ -66,7 +68,7 @@ pub fn time_scaled(scenario: &Scenario, factor: f64, floor_s: u64) -> Scenario {
     let total = scenario.time_scale.unwrap_or(1.0) * factor;
     s.time_scale = Some(to_step(total));
     s.purpose = format!(
-        "{} Rehearsal: stages at {} % of their planned length (at least {floor_s} s each), rates as planned.",
+        "{} Rehearsal: stages at {} % of their planned length (at least {floor_s} s each, and holds long enough for a healthy run to decide their checks), rates as planned.",
         scenario.purpose,
         percent(total)
     );
@@ -130,7 +132,7 @@ mod tests {
         assert_eq!(r.checks, s.checks);
         assert_eq!(r.abort_conditions[0].sustained_s, 10);
         assert_eq!(r.time_scale, Some(0.1));
-        assert!(r.purpose.ends_with("Rehearsal: stages at 10 % of their planned length (at least 10 s each), rates as planned."));
+        assert!(r.purpose.ends_with("Rehearsal: stages at 10 % of their planned length (at least 10 s each, and holds long enough for a healthy run to decide their checks), rates as planned."));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use std::fmt::Write;
 
 use crate::judge::show_value as show;
-use crate::judge::{Assessment, Change, CheckResult, Status, Verdict};
+use crate::judge::{Assessment, Change, CheckResult, Verdict};
+
+use super::{interval_text, num};
 
 fn verdict_badge(v: Verdict) -> &'static str {
     match v {
@@ -16,15 +18,114 @@ fn verdict_badge(v: Verdict) -> &'static str {
 }
 
 fn ordered(a: &Assessment) -> Vec<&CheckResult> {
-    let rank = |s: Status| match s {
-        Status::Fail => 0,
-        Status::Warn => 1,
-        Status::NotEvaluated => 2,
-        Status::Pass => 3,
-    };
     let mut v: Vec<&CheckResult> = a.checks.iter().collect();
-    v.sort_by_key(|c| rank(c.status));
+    v.sort_by_key(|c| c.status.rank());
     v
+}
+
+fn count(n: Option<u64>) -> String {
+    n.map_or("—".into(), |n| n.to_string())
+}
+
+/// The scenario line and the run's totals, then planned against achieved per stage.
+fn run_markdown(s: &mut String, a: &Assessment) {
+    let r = &a.run;
+    let judged = match &a.scenario {
+        Some(sc) if sc.time_scale < 1.0 => format!(
+            "scenario `{}` ({}, time scale {})",
+            sc.name,
+            sc.from,
+            num(sc.time_scale)
+        ),
+        Some(sc) => format!("scenario `{}` ({})", sc.name, sc.from),
+        None => "the whole profile (no scenario)".into(),
+    };
+    let _ = writeln!(
+        s,
+        "**Run**: judged as {judged} · {}\n",
+        super::run_facts(a).join(" · ")
+    );
+    if !r.status_codes.is_empty() {
+        let codes: Vec<String> = r
+            .status_codes
+            .iter()
+            .map(|(c, n)| format!("`{c}` × {n}"))
+            .collect();
+        let _ = writeln!(s, "Status codes: {}\n", codes.join(", "));
+    }
+    if !r.stages.is_empty() {
+        let _ = writeln!(
+            s,
+            "| Stage | Planned requests/s | Achieved requests/s | Requests | Failures | p95 |\n|---|---|---|---|---|---|"
+        );
+        for st in &r.stages {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                st.name,
+                num(st.planned_rps),
+                if st.reached {
+                    st.achieved_rps.map_or("—".into(), num)
+                } else {
+                    "not reached".into()
+                },
+                count(st.requests),
+                count(st.errors),
+                st.p95_ms.map_or("—".into(), |v| show("latency_p95_ms", v))
+            );
+        }
+        let _ = writeln!(s);
+    }
+    for n in &a.notes {
+        let _ = writeln!(s, "> {n}\n");
+    }
+}
+
+fn run_text(s: &mut String, a: &Assessment) {
+    let r = &a.run;
+    let judged = match &a.scenario {
+        Some(sc) if sc.time_scale < 1.0 => {
+            format!(
+                "scenario {} ({}, time scale {})",
+                sc.name,
+                sc.from,
+                num(sc.time_scale)
+            )
+        }
+        Some(sc) => format!("scenario {} ({})", sc.name, sc.from),
+        None => "the whole profile (no scenario)".into(),
+    };
+    let _ = writeln!(
+        s,
+        "  run: judged as {judged}; {}",
+        super::run_facts(a).join(", ")
+    );
+    if !r.status_codes.is_empty() {
+        let codes: Vec<String> = r
+            .status_codes
+            .iter()
+            .map(|(c, n)| format!("{c} × {n}"))
+            .collect();
+        let _ = writeln!(s, "  status codes: {}", codes.join(", "));
+    }
+    for st in &r.stages {
+        let _ = writeln!(
+            s,
+            "  stage {:<18} planned {:>8} requests/s, achieved {:>8}  requests {:>8}  failures {:>6}",
+            st.name,
+            num(st.planned_rps),
+            if st.reached {
+                st.achieved_rps.map_or("—".into(), num)
+            } else {
+                "not reached".into()
+            },
+            count(st.requests),
+            count(st.errors)
+        );
+    }
+    for n in &a.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
 }
 
 fn observed(c: &CheckResult) -> String {
@@ -42,24 +143,27 @@ fn margin(c: &CheckResult) -> String {
 pub fn assessment_markdown(a: &Assessment) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## {} — {}\n", verdict_badge(a.verdict), a.service);
+    run_markdown(&mut s, a);
     for line in &a.narrative {
         let _ = writeln!(s, "- {line}");
     }
     let _ = writeln!(
         s,
-        "\n| Status | Check | Scope | Observed | Objective | Margin |\n|---|---|---|---|---|---|"
+        "\n| Status | Check | Scope | Observed | Interval | Objective | Margin | Requests |\n|---|---|---|---|---|---|---|---|"
     );
     for c in ordered(a) {
         let _ = writeln!(
             s,
-            "| {} | `{}` | {} | {} | {} {} | {} |",
+            "| {} | `{}` | {} | {} | {} | {} {} | {} | {} |",
             c.status.label(),
             c.metric,
             c.scope,
             observed(c),
+            interval_text(c),
             c.comparator.symbol(),
             show(&c.metric, c.threshold),
-            margin(c)
+            margin(c),
+            count(c.requests)
         );
     }
     if let Some(b) = &a.baseline {
@@ -117,6 +221,7 @@ pub fn assessment_markdown(a: &Assessment) -> String {
 pub fn assessment_text(a: &Assessment) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{}: {}", a.service, a.verdict.label().to_uppercase());
+    run_text(&mut s, a);
     for line in &a.narrative {
         let _ = writeln!(s, "  {line}");
     }
@@ -124,11 +229,12 @@ pub fn assessment_text(a: &Assessment) -> String {
     for c in ordered(a) {
         let _ = writeln!(
             s,
-            "  [{:<13}] {:<28} {:<22} observed {:<14} objective {} {}{}",
+            "  [{:<13}] {:<28} {:<22} observed {:<14} interval {:<26} objective {} {}{}",
             c.status.label(),
             c.metric,
             c.scope,
             observed(c),
+            interval_text(c),
             c.comparator.symbol(),
             show(&c.metric, c.threshold),
             c.note

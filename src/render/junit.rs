@@ -4,14 +4,25 @@
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::judge::{Assessment, IssueSeverity, Status, Verdict, metric_name, show_value as show};
+use crate::units::round;
 
 fn describe(c: &crate::judge::CheckResult) -> String {
     let observed = c
         .observed
         .map(|o| show(&c.metric, o))
         .unwrap_or_else(|| "not reported".into());
+    let interval = c
+        .interval
+        .map(|i| {
+            format!(
+                ", {} % interval {}",
+                round(i.confidence * 100.0, 1),
+                super::interval_text(c)
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "{} on {}: observed {}, objective {} {} (from {})",
+        "{} on {}: observed {}{interval}, objective {} {} (from {})",
         metric_name(&c.metric),
         c.scope,
         observed,
@@ -36,6 +47,15 @@ pub fn assessment_junit(a: &Assessment) -> String {
             Status::Fail => {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 s.set_type("slo-violation").set_message(text.clone());
+                s
+            }
+            // Undecided must not look green in CI either.
+            Status::Inconclusive => {
+                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                s.set_type("inconclusive").set_message(format!(
+                    "{text}: {}",
+                    c.note.as_deref().unwrap_or("undecided at this confidence")
+                ));
                 s
             }
             Status::NotEvaluated => {

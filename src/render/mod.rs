@@ -113,6 +113,42 @@ pub fn assessment(a: &Assessment, f: Format) -> String {
     }
 }
 
+/// A check's interval for tables: `12.1 ms to 14.8 ms`, or `—` without one.
+pub(crate) fn interval_text(c: &crate::judge::CheckResult) -> String {
+    let Some(i) = &c.interval else {
+        return "—".into();
+    };
+    let side = |v: Option<f64>| {
+        v.map_or("unbounded".into(), |v| {
+            crate::judge::show_value(&c.metric, v)
+        })
+    };
+    format!("{} to {}", side(i.lo), side(i.hi))
+}
+
+/// The run's totals that the results report, in words, and the intervals' confidence.
+pub(crate) fn run_facts(a: &crate::judge::Assessment) -> Vec<String> {
+    let r = &a.run;
+    let mut out = Vec::new();
+    if let Some(n) = r.requests {
+        out.push(format!("{n} requests"));
+    }
+    if let Some(f) = r.failures {
+        out.push(format!("{f} failed"));
+    }
+    if let Some(d) = r.duration_s {
+        out.push(format!("{} s", num(d)));
+    }
+    if let Some(t) = r.throughput_rps {
+        out.push(format!("{} requests/s", num(t)));
+    }
+    out.push(format!(
+        "intervals at {} % confidence",
+        num(a.confidence * 100.0)
+    ));
+    out
+}
+
 /// A number without a trailing `.0`.
 pub(crate) fn num(v: f64) -> String {
     let r = crate::units::round(v, 3);

@@ -31,6 +31,7 @@ fn latency_bars(a: &Assessment, r: &RunResults) -> Option<String> {
                 label: p.key().into(),
                 value: r.overall.latency_ms.percentile(*p)?,
                 limit: objective(a, &pct_metric(*p), "overall"),
+                interval: None,
             })
         })
         .collect();
@@ -68,6 +69,7 @@ fn error_bars(a: &Assessment, r: &RunResults) -> Option<String> {
             label: "overall".into(),
             value: e * 100.0,
             limit: objective(a, "error_rate", "overall").map(|t| t * 100.0),
+            interval: None,
         });
     }
     for (label, st) in endpoint_scopes(a, r) {
@@ -76,6 +78,7 @@ fn error_bars(a: &Assessment, r: &RunResults) -> Option<String> {
                 limit: objective(a, "error_rate", &label).map(|t| t * 100.0),
                 label,
                 value: e * 100.0,
+                interval: None,
             });
         }
     }
@@ -110,6 +113,7 @@ fn endpoint_latency_bars(a: &Assessment, r: &RunResults) -> Option<String> {
                 value: st.latency_ms.percentile(p)?,
                 limit: objective(a, &metric, &label),
                 label,
+                interval: None,
             })
         })
         .collect();
@@ -121,6 +125,56 @@ fn endpoint_latency_bars(a: &Assessment, r: &RunResults) -> Option<String> {
             &bars,
         )
     })
+}
+
+/// Every check with an interval, as bars at the observed value with the interval as an error bar
+/// and the objective as a tick: latency checks in one chart (ms), error rates in another (%).
+fn interval_charts(a: &Assessment) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, title, unit, pick, scale) in [
+        (
+            "check-intervals-latency",
+            "Latency checks: observed, interval and objective",
+            "ms",
+            (|m: &str| m.starts_with("latency_")) as fn(&str) -> bool,
+            1.0,
+        ),
+        (
+            "check-intervals-errors",
+            "Error-rate checks: observed, interval and objective",
+            "% of requests",
+            (|m: &str| m == "error_rate") as fn(&str) -> bool,
+            100.0,
+        ),
+    ] {
+        let bars: Vec<Bar> = a
+            .checks
+            .iter()
+            .filter(|c| pick(&c.metric) && c.interval.is_some())
+            .filter_map(|c| {
+                let i = c.interval?;
+                Some(Bar {
+                    label: format!(
+                        "{} {}",
+                        c.metric
+                            .trim_start_matches("latency_")
+                            .trim_end_matches("_ms")
+                            .replace("error_rate", "errors"),
+                        if c.scope == "overall" { "" } else { &c.scope }
+                    )
+                    .trim()
+                    .to_string(),
+                    value: c.observed? * scale,
+                    limit: Some(c.threshold * scale),
+                    interval: Some((i.lo.map(|v| v * scale), i.hi.map(|v| v * scale))),
+                })
+            })
+            .collect();
+        if !bars.is_empty() {
+            out.push(svg::bar_chart(id, title, unit, &bars));
+        }
+    }
+    out
 }
 
 fn series_of(ts: &[Bucket], f: impl Fn(&Bucket) -> Option<f64>) -> Vec<(f64, f64)> {
@@ -262,14 +316,8 @@ fn status_cell(s: Status) -> String {
 }
 
 fn check_rows(a: &Assessment) -> Vec<Vec<String>> {
-    let rank = |s: Status| match s {
-        Status::Fail => 0,
-        Status::Warn => 1,
-        Status::NotEvaluated => 2,
-        Status::Pass => 3,
-    };
     let mut v: Vec<&CheckResult> = a.checks.iter().collect();
-    v.sort_by_key(|c| rank(c.status));
+    v.sort_by_key(|c| c.status.rank());
     v.iter()
         .map(|c| {
             vec![
@@ -277,6 +325,7 @@ fn check_rows(a: &Assessment) -> Vec<Vec<String>> {
                 td(&metric_name(&c.metric)),
                 td(&c.scope),
                 tdn(&c.observed.map(|o| show(&c.metric, o)).unwrap_or("—".into())),
+                tdn(&crate::render::interval_text(c)),
                 tdn(&format!(
                     "{} {}",
                     c.comparator.symbol(),
@@ -302,12 +351,7 @@ fn endpoint_rows(a: &Assessment, r: &RunResults) -> Vec<Vec<String>> {
                 .iter()
                 .filter(|c| c.scope == label)
                 .map(|c| c.status)
-                .min_by_key(|s| match s {
-                    Status::Fail => 0,
-                    Status::Warn => 1,
-                    Status::NotEvaluated => 2,
-                    Status::Pass => 3,
-                });
+                .min_by_key(|s| s.rank());
             vec![
                 td(&label),
                 worst.map(status_cell).unwrap_or_else(|| td("not judged")),
@@ -430,6 +474,80 @@ fn baseline_section(b: &mut String, a: &Assessment) {
     );
 }
 
+/// What was run: totals, then planned against achieved for each stage of the scenario.
+fn run_section(b: &mut String, a: &Assessment) {
+    let r = &a.run;
+    let scenario = a
+        .scenario
+        .as_ref()
+        .map(|s| {
+            let scale = if s.time_scale < 1.0 {
+                format!(", time scale {}", num(s.time_scale))
+            } else {
+                String::new()
+            };
+            format!(
+                "scenario <code>{}</code> ({}{scale})",
+                esc(&s.name),
+                esc(&s.from)
+            )
+        })
+        .unwrap_or_else(|| "the whole profile (no scenario)".into());
+    let opt = |v: Option<u64>| v.map_or("—".into(), |n| n.to_string());
+    let _ = writeln!(
+        b,
+        "<p id=\"run\">Judged as {scenario}: {}.</p>",
+        esc(&super::run_facts(a).join(", "))
+    );
+    if !r.status_codes.is_empty() {
+        let codes: Vec<String> = r
+            .status_codes
+            .iter()
+            .map(|(c, n)| format!("{} × {n}", esc(c)))
+            .collect();
+        let _ = writeln!(b, "<p>Status codes: {}</p>", codes.join(", "));
+    }
+    if !r.stages.is_empty() {
+        let rows: Vec<Vec<String>> = r
+            .stages
+            .iter()
+            .map(|s| {
+                vec![
+                    td(&s.name),
+                    tdn(&num(s.planned_start_s)),
+                    tdn(&num(s.planned_duration_s)),
+                    tdn(&num(s.planned_rps)),
+                    if s.reached {
+                        tdn(&s.achieved_rps.map_or("—".into(), num))
+                    } else {
+                        td_class("s-inconclusive", "not reached")
+                    },
+                    tdn(&opt(s.requests)),
+                    tdn(&opt(s.errors)),
+                    tdn(&s.p95_ms.map_or("—".into(), |v| show("latency_p95_ms", v))),
+                ]
+            })
+            .collect();
+        table(
+            b,
+            &[
+                "Stage",
+                "Starts (s)",
+                "Lasts (s)",
+                "Planned requests/s",
+                "Achieved requests/s",
+                "Requests",
+                "Failures",
+                "p95",
+            ],
+            &rows,
+        );
+    }
+    for n in &a.notes {
+        let _ = writeln!(b, "<p class=\"note\">{}</p>", esc(n));
+    }
+}
+
 pub fn report_html(input: &ReportInput) -> String {
     let a = input.assessment;
     let r = input.results;
@@ -441,6 +559,7 @@ pub fn report_html(input: &ReportInput) -> String {
         a.verdict.label().to_uppercase(),
         esc(&a.service)
     );
+    run_section(&mut b, a);
     b.push_str("<ul id=\"narrative\">\n");
     for line in &a.narrative {
         let _ = writeln!(b, "<li>{}</li>", esc(line));
@@ -461,15 +580,19 @@ pub fn report_html(input: &ReportInput) -> String {
         );
     }
     let peak = input.plan.map(profile_peak);
-    let charts: Vec<String> = [
-        latency_bars(a, r),
-        error_bars(a, r),
-        endpoint_latency_bars(a, r),
-    ]
-    .into_iter()
-    .flatten()
-    .chain(timeseries_charts(a, r, peak))
-    .collect();
+    let charts: Vec<String> = interval_charts(a)
+        .into_iter()
+        .chain(
+            [
+                latency_bars(a, r),
+                error_bars(a, r),
+                endpoint_latency_bars(a, r),
+            ]
+            .into_iter()
+            .flatten(),
+        )
+        .chain(timeseries_charts(a, r, peak))
+        .collect();
     if !charts.is_empty() {
         b.push_str("<h2>Charts</h2>\n<div class=\"charts\">\n");
         for c in charts {
@@ -486,6 +609,7 @@ pub fn report_html(input: &ReportInput) -> String {
             "Metric",
             "Scope",
             "Observed",
+            "Interval",
             "Objective",
             "Margin",
             "Note",

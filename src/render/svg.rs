@@ -44,6 +44,9 @@ pub struct Bar {
     pub value: f64,
     /// The objective for this bar, drawn as a tick across it.
     pub limit: Option<f64>,
+    /// A confidence interval, drawn as an error bar; a missing side (no bound at that
+    /// confidence) runs to the edge of the plot, open.
+    pub interval: Option<(Option<f64>, Option<f64>)>,
 }
 
 /// Axis range rounded out to tidy ticks.
@@ -265,7 +268,8 @@ pub fn bar_chart(id: &str, title: &str, y_label: &str, bars: &[Bar]) -> String {
     let (_, y1) = bounds(
         bars.iter()
             .map(|b| b.value)
-            .chain(bars.iter().filter_map(|b| b.limit)),
+            .chain(bars.iter().filter_map(|b| b.limit))
+            .chain(bars.iter().filter_map(|b| b.interval.and_then(|i| i.1))),
     );
     let f = Frame {
         x: Axis {
@@ -301,6 +305,40 @@ pub fn bar_chart(id: &str, title: &str, y_label: &str, bars: &[Bar]) -> String {
             p(top - 4.0),
             num(b.value)
         );
+        if let Some((lo, hi)) = b.interval {
+            let y_lo = f.py(lo.unwrap_or(f.y.min).max(f.y.min));
+            let y_hi = f.py(hi.unwrap_or(f.y.max).min(f.y.max));
+            let cap = |y: f64, open: bool| {
+                if open {
+                    String::new()
+                } else {
+                    format!(
+                        r##"<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#222" stroke-width="1.5"/>"##,
+                        p(cx - 6.0),
+                        p(cx + 6.0),
+                        p(y),
+                        p(y)
+                    )
+                }
+            };
+            let _ = write!(
+                s,
+                r##"<g class="ci"><title>interval: {} to {}</title><line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#222" stroke-width="1.5"{}/>{}{}</g>"##,
+                lo.map_or("unbounded".into(), num),
+                hi.map_or("unbounded".into(), num),
+                p(cx),
+                p(cx),
+                p(y_lo),
+                p(y_hi),
+                if hi.is_none() {
+                    r#" stroke-dasharray="3 3""#
+                } else {
+                    ""
+                },
+                cap(y_lo, lo.is_none()),
+                cap(y_hi, hi.is_none()),
+            );
+        }
         if let Some(l) = b.limit {
             let y = p(f.py(l));
             let _ = write!(
@@ -433,8 +471,12 @@ mod tests {
                 label: "p95".into(),
                 value: 500.0,
                 limit: Some(400.0),
+                interval: Some((Some(450.0), None)),
             }],
         );
         assert!(bars.contains(OVER_COLOUR) && bars.contains(LIMIT_COLOUR));
+        // The interval's open side is dashed and has no cap.
+        assert!(bars.contains("interval: 450 to unbounded"));
+        assert!(bars.contains("stroke-dasharray=\"3 3\""));
     }
 }

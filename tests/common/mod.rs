@@ -1,6 +1,8 @@
 //! Shared helpers for tests that run the real daemon on temporary folders.
 #![allow(dead_code)]
 
+pub mod planned_run;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

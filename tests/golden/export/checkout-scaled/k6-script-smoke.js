@@ -39,32 +39,17 @@ export const options = {
       maxVUs: 12,
       stages: [
         { target: 5, duration: '10s' }, // smoke-ramp (ramp)
-        { target: 5, duration: '10s' }, // smoke (hold)
+        { target: 5, duration: '55s' }, // smoke (hold)
       ],
     },
   },
   thresholds: {
     "http_req_duration": [
       "p(95)<=400",
-      "p(99)<=800",
     ],
     "http_req_failed": [
-      "rate<=0.01",
+      "rate<=0.02",
       { threshold: "rate<0.1", abortOnFail: true, delayAbortEval: '10s' },
-    ],
-    "http_req_duration{name:POST /cart/submit}": [
-      "p(95)<=400",
-      "p(99)<=800",
-    ],
-    "http_req_failed{name:POST /cart/submit}": [
-      "rate<=0.01",
-    ],
-    "http_req_duration{name:GET /cart/view}": [
-      "p(95)<=400",
-      "p(99)<=800",
-    ],
-    "http_req_failed{name:GET /cart/view}": [
-      "rate<=0.01",
     ],
   },
   summaryTrendStats: ["avg", "min", "med", "max", "p(90)", "p(95)", "p(99)", "count"],

@@ -45,12 +45,12 @@ export const options = {
       maxVUs: 12,
       stages: [
         { target: 5, duration: '10s' }, // smoke-ramp (ramp)
-        { target: 5, duration: '10s' }, // smoke (hold)
+        { target: 5, duration: '55s' }, // smoke (hold)
       ],
     },
     steady: {
       executor: 'ramping-arrival-rate',
-      startTime: '50s',
+      startTime: '95s',
       gracefulStop: '30s',
       timeUnit: '1s',
       startRate: 5,
@@ -67,7 +67,7 @@ export const options = {
     },
     burst: {
       executor: 'ramping-arrival-rate',
-      startTime: '250s',
+      startTime: '295s',
       gracefulStop: '30s',
       timeUnit: '1s',
       startRate: 0,
@@ -84,7 +84,7 @@ export const options = {
     },
     soak: {
       executor: 'ramping-arrival-rate',
-      startTime: '380s',
+      startTime: '425s',
       gracefulStop: '30s',
       timeUnit: '1s',
       startRate: 0,
@@ -98,7 +98,7 @@ export const options = {
     },
     stress: {
       executor: 'ramping-arrival-rate',
-      startTime: '1910s',
+      startTime: '1955s',
       gracefulStop: '30s',
       timeUnit: '1s',
       startRate: 0,
@@ -124,25 +124,10 @@ export const options = {
   thresholds: {
     "http_req_duration{scenario:smoke}": [
       "p(95)<=400",
-      "p(99)<=800",
     ],
     "http_req_failed{scenario:smoke}": [
-      "rate<=0.01",
+      "rate<=0.02",
       { threshold: "rate<0.1", abortOnFail: true, delayAbortEval: '10s' },
-    ],
-    "http_req_duration{scenario:smoke,name:POST /cart/submit}": [
-      "p(95)<=400",
-      "p(99)<=800",
-    ],
-    "http_req_failed{scenario:smoke,name:POST /cart/submit}": [
-      "rate<=0.01",
-    ],
-    "http_req_duration{scenario:smoke,name:GET /cart/view}": [
-      "p(95)<=400",
-      "p(99)<=800",
-    ],
-    "http_req_failed{scenario:smoke,name:GET /cart/view}": [
-      "rate<=0.01",
     ],
     "http_req_duration{scenario:steady}": [
       "p(95)<=400",

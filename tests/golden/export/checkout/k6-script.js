@@ -42,12 +42,12 @@ export const options = {
       maxVUs: 12,
       stages: [
         { target: 5, duration: '10s' }, // smoke-ramp (ramp)
-        { target: 5, duration: '50s' }, // smoke (hold)
+        { target: 5, duration: '60s' }, // smoke (hold)
       ],
     },
     steady: {
       executor: 'ramping-arrival-rate',
-      startTime: '90s',
+      startTime: '100s',
       gracefulStop: '30s',
       timeUnit: '1s',
       startRate: 5,
@@ -64,7 +64,7 @@ export const options = {
     },
     burst: {
       executor: 'ramping-arrival-rate',
-      startTime: '1740s',
+      startTime: '1750s',
       gracefulStop: '30s',
       timeUnit: '1s',
       startRate: 0,
@@ -81,7 +81,7 @@ export const options = {
     },
     soak: {
       executor: 'ramping-arrival-rate',
-      startTime: '2510s',
+      startTime: '2520s',
       gracefulStop: '30s',
       timeUnit: '1s',
       startRate: 0,
@@ -95,7 +95,7 @@ export const options = {
     },
     stress: {
       executor: 'ramping-arrival-rate',
-      startTime: '17540s',
+      startTime: '17550s',
       gracefulStop: '30s',
       timeUnit: '1s',
       startRate: 0,
@@ -121,25 +121,10 @@ export const options = {
   thresholds: {
     "http_req_duration{scenario:smoke}": [
       "p(95)<=400",
-      "p(99)<=800",
     ],
     "http_req_failed{scenario:smoke}": [
-      "rate<=0.01",
+      "rate<=0.02",
       { threshold: "rate<0.1", abortOnFail: true, delayAbortEval: '10s' },
-    ],
-    "http_req_duration{scenario:smoke,name:POST /cart/submit}": [
-      "p(95)<=400",
-      "p(99)<=800",
-    ],
-    "http_req_failed{scenario:smoke,name:POST /cart/submit}": [
-      "rate<=0.01",
-    ],
-    "http_req_duration{scenario:smoke,name:GET /cart/view}": [
-      "p(95)<=400",
-      "p(99)<=800",
-    ],
-    "http_req_failed{scenario:smoke,name:GET /cart/view}": [
-      "rate<=0.01",
     ],
     "http_req_duration{scenario:steady}": [
       "p(95)<=400",

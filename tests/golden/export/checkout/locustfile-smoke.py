@@ -32,21 +32,14 @@ THINK_S = 0
 # (scenario, stage, start s, duration s, start requests/s, end requests/s), back to back.
 STAGES = [
     ("smoke", "smoke-ramp", 0, 10, 0, 5),
-    ("smoke", "smoke", 10, 50, 5, 5),
+    ("smoke", "smoke", 10, 60, 5, 5),
 ]
-TOTAL_S = 60
+TOTAL_S = 70
 # SLO limits the run is held to at the end: (request name or None for all, metric, limit).
 # Latency limits are in ms; error-rate limits are a share of requests.
 LIMITS = [
     (None, "p95", 400),
-    (None, "p99", 800),
-    (None, "error_rate", 0.01),
-    ("POST /cart/submit", "p95", 400),
-    ("POST /cart/submit", "p99", 800),
-    ("POST /cart/submit", "error_rate", 0.01),
-    ("GET /cart/view", "p95", 400),
-    ("GET /cart/view", "p99", 800),
-    ("GET /cart/view", "error_rate", 0.01),
+    (None, "error_rate", 0.02),
 ]
 # Abort conditions: (scenario, metric, level, seconds): stop the run once the metric stays at
 # or above the level that long during that scenario (error rate over the last 10 s; latency from

@@ -1,4 +1,5 @@
-//! Confidence intervals, the way a verdict says how sure it is (SPEC.md, "Confidence").
+//! Confidence intervals, the way a verdict says how sure it is (SPEC.md, "Confidence"), and how
+//! many requests a run needs to decide a check. Pure; the judge and the planner both use it.
 //!
 //! - A latency percentile: distribution-free, from order statistics. Of `n` samples, the number
 //!   at or below the true `q`-quantile is Binomial(n, q); the ranks `l` and `u` where that
@@ -171,7 +172,7 @@ pub fn needed_for_proportion(p: f64, t: f64, conf: f64) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::hist::Hist;
+    use crate::results::{Distribution, hist::Hist};
     use proptest::prelude::*;
 
     /// P(l <= B <= u - 1) for B ~ Binomial(n, q), summed term by term in log space: the coverage
