@@ -224,3 +224,67 @@ fn a_summary_without_a_time_series_is_judged_overall_and_says_so() {
         v["notes"]
     );
 }
+
+#[test]
+fn the_daemon_tells_the_scenario_from_the_file_name_or_folder_and_passes_each() {
+    let root = tempfile::tempdir().unwrap();
+    let inbox = root.path().join("inbox");
+    std::fs::create_dir_all(inbox.join("shop/burst")).unwrap();
+    std::fs::write(inbox.join("shop.yaml"), PROFILE).unwrap();
+    let at = 1_764_000_000_000;
+    for (rel, name) in [
+        ("shop/shop-smoke-jmeter.jtl", "smoke"),
+        ("shop/nightly.steady.jtl", "steady"),
+        ("shop/burst/run.jtl", "burst"),
+        ("shop/shop-stress-k6.ndjson", "stress"),
+    ] {
+        let reqs = healthy_run(name);
+        let body = if rel.ends_with(".ndjson") {
+            planned_run::k6_ndjson(&reqs, at as i64 / 1000)
+        } else {
+            planned_run::jtl(&reqs, at)
+        };
+        std::fs::write(inbox.join(rel), body).unwrap();
+    }
+    // A name with no scenario in it is judged against the whole profile, and says so.
+    std::fs::write(
+        inbox.join("shop/mystery.jtl"),
+        planned_run::jtl(&healthy_run("smoke"), at),
+    )
+    .unwrap();
+    let o = common::run_once(root.path());
+    let runs = root.path().join("outbox/shop/runs");
+    for (run, name) in [
+        ("shop-smoke-jmeter", "smoke"),
+        ("nightly.steady", "steady"),
+        ("burst_run", "burst"),
+        ("shop-stress-k6", "stress"),
+    ] {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(runs.join(format!("{run}.json"))).unwrap())
+                .unwrap();
+        assert_eq!(v["scenario"]["name"], name, "{run}");
+        assert_eq!(v["verdict"], "pass", "{run}: {}", explain(&v));
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(runs.join("mystery.json")).unwrap()).unwrap();
+    assert!(v["scenario"].is_null());
+    assert!(
+        v["notes"].to_string().contains("no scenario of the plan"),
+        "{}",
+        v["notes"]
+    );
+    // The evidence records name the scenario each run was judged as.
+    let judged: Vec<String> = common::evidence(root.path())
+        .iter()
+        .filter(|r| r["interpretation"] == true)
+        .map(|r| r["scenarios"].to_string())
+        .collect();
+    assert!(judged.contains(&"[\"smoke\"]".to_string()), "{judged:?}");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -4,6 +4,7 @@
 mod decisive;
 mod defaults;
 mod generate;
+mod recognise;
 mod scale;
 mod warnings;
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 pub use decisive::{samples_for, stage_floor_s};
 pub use defaults::Defaults;
 pub use generate::generate;
+pub use recognise::{FROM_FILE_NAME, FROM_FOLDER, Recognised, recognise};
 pub use scale::{STAGE_FLOOR_S, ScaleError, check_factor, scale_token, time_scaled};
 pub use warnings::shape_warnings;
 

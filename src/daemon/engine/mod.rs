@@ -96,6 +96,9 @@ pub struct Engine {
     /// The same for the input being handled, in order, to take back just that input.
     input_undo: Vec<(String, Option<Entry>)>,
     counters_before: Counters,
+    /// The last run judged of each service and scenario (`None`: judged against the whole
+    /// profile), with its input key: the next one is compared with it.
+    baselines: HashMap<(String, Option<String>), (String, results::RunResults)>,
     /// The note of the inputs being processed, and what the previous process's note blamed.
     inflight: Inflight,
     blame: Blame,
@@ -215,6 +218,7 @@ impl Engine {
             undo: HashMap::new(),
             input_undo: Vec::new(),
             counters_before: Counters::default(),
+            baselines: HashMap::new(),
             inflight,
             blame,
             write_error: None,

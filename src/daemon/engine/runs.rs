@@ -14,6 +14,9 @@ use crate::profile;
 use crate::render;
 use crate::results;
 
+/// Runs kept in memory to compare the next run of their service and scenario with.
+const MAX_BASELINES: usize = 1024;
+
 impl Engine {
     pub(super) fn results_input(
         &mut self,
@@ -90,11 +93,30 @@ impl Engine {
             warn_band: self.s.warn_band,
             ..judge::Settings::default()
         };
-        let a = judge::assess(&lp.profile, &results, &settings);
+        let plan = plan::generate(&lp.profile, &plan::Defaults::default());
+        let (scenario, note) = scenario_of(c, &service, &plan);
+        let baseline_key = (
+            service.clone(),
+            scenario.as_ref().map(|(s, _)| s.name.to_string()),
+        );
+        let baseline = self
+            .baselines
+            .get(&baseline_key)
+            .filter(|(k, _)| k != key)
+            .map(|(_, r)| r);
+        let mut a = judge::assess_scenario(
+            &lp.profile,
+            scenario.as_ref().map(|(s, r)| (s, r.clone())),
+            &results,
+            baseline,
+            &settings,
+        );
+        if let Some(n) = note {
+            a.notes.push(n);
+        }
         let profile_name = self.input_name(&lp.key);
         let profile_sha = lp.sha256.clone();
-        let plan = plan::generate(&lp.profile, &plan::Defaults::default());
-        let scenarios: Vec<String> = plan.scenarios.iter().map(|s| s.name.to_string()).collect();
+        let scenarios: Vec<String> = a.scenario.iter().map(|s| s.name.clone()).collect();
         let dir = self.s.outbox.join(&service).join("runs");
         let mut outputs = Vec::new();
         let want = self.s.outputs;
@@ -148,6 +170,16 @@ impl Engine {
             detail: None,
         });
         let verdict = a.verdict;
+        // The next run of this service and scenario is compared with this one. The runs kept are
+        // bounded: past the cap, one is forgotten (its next run is then judged on its own).
+        if self.baselines.len() >= MAX_BASELINES
+            && !self.baselines.contains_key(&baseline_key)
+            && let Some(k) = self.baselines.keys().next().cloned()
+        {
+            self.baselines.remove(&k);
+        }
+        self.baselines
+            .insert(baseline_key, (key.to_string(), baseline_of(&results)));
         // The HTML report shows its evidence record's hash, so it is written after the record.
         if want.html {
             self.pending_html.push(PendingHtml {
@@ -209,5 +241,64 @@ impl Engine {
         } else {
             candidate
         }
+    }
+}
+
+/// The scenario a results file is a run of (its folder, or a whole word of its name), time-scaled
+/// when its name says it was a rehearsal; with a note for the report when none could be told.
+fn scenario_of(
+    c: &Candidate,
+    service: &str,
+    plan: &plan::Plan,
+) -> (Option<(plan::Scenario, judge::ScenarioRef)>, Option<String>) {
+    let parts: Vec<String> = c
+        .rel
+        .components()
+        .map(|p| p.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let below = if c.folder_service.is_some() {
+        &parts[1..]
+    } else {
+        &parts[..]
+    };
+    let names: Vec<&str> = plan.scenarios.iter().map(|s| s.name).collect();
+    let r = plan::recognise(below, service, &names);
+    let Some((name, from)) = r.scenario else {
+        let note = if r.ambiguous.is_empty() {
+            format!(
+                "no scenario of the plan ({}) is in this file's name or folder: judged against the whole profile (name results <service>-<scenario>-..., as the exported scripts do, or put them in <service>/<scenario>/)",
+                names.join(", ")
+            )
+        } else {
+            format!(
+                "this file's name names several scenarios ({}): judged against the whole profile",
+                r.ambiguous.join(", ")
+            )
+        };
+        return (None, Some(note));
+    };
+    let Some(sc) = plan.scenarios.iter().find(|s| s.name == name) else {
+        return (None, None);
+    };
+    let scaled = plan::time_scaled(sc, r.time_scale, plan::STAGE_FLOOR_S);
+    (
+        Some((
+            scaled,
+            judge::ScenarioRef {
+                name,
+                from: from.to_string(),
+                time_scale: r.time_scale,
+            },
+        )),
+        None,
+    )
+}
+
+/// What a later run is compared with: the results without their per-bucket cells (the
+/// comparison reads whole-run distributions), to keep the daemon's memory small.
+fn baseline_of(r: &results::RunResults) -> results::RunResults {
+    results::RunResults {
+        detail: None,
+        ..r.clone()
     }
 }
