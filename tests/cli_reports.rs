@@ -193,3 +193,71 @@ fn missing_baseline_file_is_named() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/b.json"));
 }
+
+/// A gate never passes what it did not see: a misspelt metric stops the run with exit 2 and a
+/// suggestion; any other unknown field is a warning in the assessment.
+#[test]
+fn near_miss_metric_keys_are_errors_and_other_unknown_keys_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    for (body, name, want) in [
+        (
+            "{\"p95_ms\": 300,\n \"eror_rate\": 0.01}",
+            "typo.json",
+            "did you mean `error_rate`?",
+        ),
+        (
+            "{\"p95_ms\": 300, \"p99\": 700}",
+            "unitless.json",
+            "did you mean `p99_ms`?",
+        ),
+        (
+            "p95ms,error_rate\n300,0.001\n",
+            "glued.csv",
+            "did you mean `p95_ms`?",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_perfassist"))
+            .args([
+                "interpret",
+                "--profile",
+                "fixtures/checkout-profile.yaml",
+                "--metrics",
+            ])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(err.contains(name), "{name}: {err}");
+    }
+    let typo_line = std::process::Command::new(env!("CARGO_BIN_EXE_perfassist"))
+        .args(["results", "--metrics"])
+        .arg(dir.path().join("typo.json"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&typo_line.stderr).contains("typo.json:2:"));
+    let path = dir.path().join("extra.json");
+    std::fs::write(&path, r#"{"p95_ms": 300, "p99_ms": 500, "error_rate": 0.001, "requests": 100000, "build": "1.2.3"}"#).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_perfassist"))
+        .args([
+            "interpret",
+            "--profile",
+            "fixtures/checkout-profile.yaml",
+            "--format",
+            "json",
+            "--metrics",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "warn", "{v:#}");
+    assert!(
+        v["issues"]
+            .to_string()
+            .contains("ignored unknown field `build`")
+    );
+}

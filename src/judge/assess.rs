@@ -140,6 +140,17 @@ pub fn assess_scenario(
             .replace("objectives is", "objectives are"),
         });
     }
+    for n in results
+        .notes
+        .iter()
+        .filter(|n| n.starts_with("ignored unknown field"))
+    {
+        issues.push(Issue {
+            kind: "unknown-field".into(),
+            severity: IssueSeverity::Warning,
+            message: format!("the results file has a field perfassist does not read: {n}"),
+        });
+    }
     obvious::obvious_issues(
         &mut issues,
         profile,
@@ -340,7 +351,23 @@ fn judge_check(
             check::derived(&mut out, v, s, why);
         }
         _ => {
-            let group = stage_group().or_else(|| {
+            let mut stage = stage_group();
+            // A series that counts requests but keeps no latencies (Locust's report): the
+            // stage's own counts for errors, the whole run's distribution for latency.
+            if let Some(g) = &mut stage
+                && g.distribution.is_none()
+                && check::quantile_of(&c.metric).is_some()
+                && let Some(w) = whole()
+            {
+                g.latency = w.latency;
+                g.distribution = w.distribution;
+                g.requests = w.requests;
+                out.note = Some(
+                    "latency judged on the whole run: this file's time series counts requests but keeps no latencies"
+                        .into(),
+                );
+            }
+            let group = stage.or_else(|| {
                 if placed.is_some() && results.detail.is_some() {
                     // Placed, with per-request cells, yet nothing of this endpoint there.
                     Some(Group {

@@ -94,7 +94,7 @@ impl CheckResult {
         self.margin_pct = (self.threshold > 0.0).then(|| round(margin / self.threshold * 100.0, 1));
     }
 
-    fn note(&mut self, n: impl Into<String>) {
+    pub(super) fn note(&mut self, n: impl Into<String>) {
         let n = n.into();
         self.note = Some(match self.note.take() {
             Some(old) => format!("{old}; {n}"),

@@ -441,6 +441,10 @@ pub fn read_json(name: &str, text: &str) -> Result<RunResults, ResultsError> {
             ep.stats.throughput_rps = ep.stats.requests.map(|n| n as f64 / d);
         }
     }
+    if let Some((series, detail)) = super::locust_series::read(entries) {
+        r.timeseries = series;
+        r.detail = Some(detail);
+    }
     r.notes.push(
         "percentiles recomputed from Locust's bucketed response times, the way Locust computes them"
             .into(),

@@ -22,6 +22,7 @@ mod k6_csv;
 mod k6_ndjson;
 mod k6_summary;
 mod locust;
+mod locust_series;
 mod parts;
 mod quick;
 mod records;

@@ -76,6 +76,46 @@ fn classify(key: &str) -> Option<Result<(Field, TimeUnit), String>> {
     })
 }
 
+/// The keys a summary is written with, for suggestions.
+const KNOWN: &[&str] = &[
+    "error_rate",
+    "error_percent",
+    "throughput_rps",
+    "cpu_percent",
+    "memory_percent",
+    "requests",
+    "errors",
+    "duration_s",
+    "mean_ms",
+    "min_ms",
+    "p50_ms",
+    "p90_ms",
+    "p95_ms",
+    "p99_ms",
+    "p99_9_ms",
+    "max_ms",
+];
+
+/// The known key an unknown one is a near miss of: a typo (`eror_rate`), a latency without its
+/// unit (`p99`), or its unit without the underscore (`p95ms`).
+fn near_miss(key: &str) -> Option<String> {
+    let k = key.trim().to_ascii_lowercase();
+    let stems = [
+        "mean", "avg", "min", "p50", "median", "p90", "p95", "p99", "p999", "p99_9", "max",
+    ];
+    if stems.contains(&k.as_str()) {
+        return Some(format!("{k}_ms"));
+    }
+    for stem in stems {
+        if let Some(unit) = k.strip_prefix(stem)
+            && TimeUnit::from_suffix(unit).is_some()
+        {
+            return Some(format!("{stem}_{unit}"));
+        }
+    }
+    crate::profile::closest_key(&k, KNOWN).map(str::to_string)
+}
+
 struct Builder<'a> {
     file: &'a str,
     results: RunResults,
@@ -98,6 +138,13 @@ impl Builder<'_> {
                 if let Value::String(s) = value {
                     self.results.service = Some(s.clone());
                 }
+            } else if let Some(meant) = near_miss(key) {
+                // A misspelt metric must not pass a gate by going unread.
+                self.error(
+                    Diagnostic::error(key, "not a metric perfassist reads")
+                        .hint(format!("did you mean `{meant}`?")),
+                    at,
+                );
             } else {
                 self.results
                     .notes
