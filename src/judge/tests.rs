@@ -468,3 +468,95 @@ fn error_rate_regression_needs_more_than_binomial_noise() {
         .unwrap();
     assert_eq!(c.outcome, Change::Unchanged);
 }
+
+/// Each kind of sentence the narrative writes, pinned word for word on runs whose truth is known.
+#[test]
+fn every_sentence_kind_says_what_is_true() {
+    let s = Settings::default();
+    // Verdict and run lines of a pass.
+    let a = assess(&profile(), &healthy(), &s);
+    assert_eq!(
+        a.narrative[0],
+        "checkout-api meets all 12 evaluated checks, each at 95 % confidence."
+    );
+    assert_eq!(
+        a.narrative[1],
+        "60000 requests (200 requests/s), 60 failed (0.1 %)."
+    );
+    assert!(
+        a.narrative
+            .contains(&"The run used 10 % of the error budget.".to_string())
+    );
+
+    // A failed check: observed, objective, by how much over; the aggregate hiding it.
+    let mut r = healthy();
+    r.endpoints[0].stats.latency_ms = lat(950.0, 1500.0);
+    let a = assess(&profile(), &r, &s);
+    assert_eq!(
+        a.narrative[0],
+        "checkout-api FAILS 2 of 12 evaluated checks."
+    );
+    assert!(a.narrative.contains(
+        &"POST /cart/submit: p95 latency is 950 ms against an objective of at most 400 ms (137.5 % over).".to_string()
+    ), "{:#?}", a.narrative);
+    assert!(a.narrative.iter().any(|l| l
+        == "The run as a whole meets its objectives, but 1 critical endpoint (POST /cart/submit) does not: the aggregate hides it."));
+
+    // A pass close to its objective: "within N %" is a positive share, never negative.
+    let mut r = healthy();
+    r.overall.latency_ms.p95 = Some(380.0);
+    let a = assess(&profile(), &r, &s);
+    assert!(
+        a.narrative.contains(
+            &"overall: p95 latency is 380 ms, within 5 % of its objective of at most 400 ms."
+                .to_string()
+        ),
+        "{:#?}",
+        a.narrative
+    );
+    assert!(a.narrative.iter().all(|l| !l.contains("within -")));
+
+    // A non-critical endpoint over its objective is short of it, never "within" it.
+    let mut r = healthy();
+    r.endpoints[2].stats.latency_ms = lat(950.0, 1500.0);
+    let a = assess(&profile(), &r, &s);
+    assert!(
+        a.narrative.iter().any(|l| l.starts_with(
+            "GET /help: p95 latency is 950 ms, short of its objective of at most 400 ms ("
+        ) && l.contains("non-critical endpoint")),
+        "{:#?}",
+        a.narrative
+    );
+
+    // An undecided check names the cause and what would settle it.
+    let mut r = healthy();
+    r.overall.requests = Some(300);
+    r.overall.errors = Some(0);
+    let a = assess(&profile(), &r, &s);
+    assert!(a.narrative.contains(
+        &"overall: p99 latency is 600 ms, but undecided against its objective of at most 800 ms: 300 requests cannot bound p99 at 95 % confidence: even with every latency known, 368 are needed.".to_string()
+    ), "{:#?}", a.narrative);
+
+    // Not evaluated: the real cause, not a generic one.
+    let mut r = healthy();
+    r.overall.latency_ms.p99 = None;
+    let a = assess(&profile(), &r, &s);
+    assert!(
+        a.narrative
+            .contains(&"1 check was not evaluated: p99 not reported by these results.".to_string()),
+        "{:#?}",
+        a.narrative
+    );
+
+    // Numbers are rounded as people read them.
+    let mut r = healthy();
+    r.overall.latency_ms.p50 = Some(0.880_230_499_999_999_9);
+    r.overall.latency_ms.p99 = Some(78.0);
+    r.endpoints.clear();
+    let a = assess(&profile(), &r, &s);
+    let tail = a.issues.iter().find(|i| i.kind == "long-tail").unwrap();
+    assert_eq!(
+        tail.message,
+        "long latency tail on the run: p99 (78 ms) is 88.6× p50 (0.88 ms); look for lock contention, GC pauses, retries or a slow dependency"
+    );
+}

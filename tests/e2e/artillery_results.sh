@@ -161,3 +161,21 @@ if problems:
 print(f"artillery_results.sh: ok: {o['requests']} requests, {o['errors']} errors, "
       f"p95 {lat.get('p95')} ms, p99 {lat.get('p99')} ms, all equal to Artillery's own report")
 PY
+
+# The report is judged too: a lenient profile (any short healthy run meets it, even with this
+# server's stalls and failures) passes it, a strict one (1 ms, 0.1 % errors) fails it.
+printf 'service: artillery-run\ntraffic: {baseline_rps: 1, peak_rps: 2}\nslo: {latency_ms: {p95: 5000}, error_rate: 0.5}\nendpoints:\n  - {path: /fast, method: GET}\n' > "$work/lenient.yaml"
+sed -e 's/p95: 5000/p95: 1/' -e 's/error_rate: 0.5/error_rate: 0.001/' "$work/lenient.yaml" > "$work/strict.yaml"
+for kind in lenient strict; do
+  set +e
+  "$PERFASSIST" interpret --profile "$work/$kind.yaml" --metrics "$report" --format json > "$work/judged.json"
+  code=$?
+  set -e
+  verdict=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["verdict"])' "$work/judged.json")
+  echo "artillery_results.sh: judged against the $kind profile: $verdict (exit $code)"
+  case "$kind:$code:$verdict" in
+    lenient:0:pass | strict:1:fail) ;;
+    *) python3 -c 'import json, sys; print("\n".join(json.load(open(sys.argv[1]))["narrative"]))' "$work/judged.json"
+       fail "Artillery's report was judged $verdict (exit $code) against the $kind profile" ;;
+  esac
+done

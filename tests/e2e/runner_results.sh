@@ -36,6 +36,36 @@ port="$(head -n1 "$work/port")"
 base="http://127.0.0.1:$port"
 echo "test server on $base (pid $server_pid)"
 
+# Every runner's file is also judged: against a lenient profile (objectives any healthy short run
+# meets, even with this server's slow and failing endpoints) it must pass, against a strict one
+# (1 ms, 0.1 % errors) it must fail.
+cat >"$work/lenient.yaml" <<'YML'
+service: runner-files
+traffic: {baseline_rps: 1, peak_rps: 2}
+slo: {latency_ms: {p95: 5000}, error_rate: 0.5}
+endpoints:
+  - {path: /fast, method: GET}
+YML
+sed -e 's/p95: 5000/p95: 1/' -e 's/error_rate: 0.5/error_rate: 0.001/' "$work/lenient.yaml" >"$work/strict.yaml"
+judge_both() { # file: passes the lenient profile, fails the strict one
+  local f="$1" code verdict
+  for kind in lenient strict; do
+    set +e
+    "$perfassist" interpret --profile "$work/$kind.yaml" --metrics "$f" --format json >"$work/judged.json" 2>"$work/judged.err"
+    code=$?
+    set -e
+    verdict=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["verdict"])' "$work/judged.json" 2>/dev/null || echo none)
+    echo "judged $(basename "$f") against the $kind profile: $verdict (exit $code)"
+    if [ "$kind" = lenient ] && { [ "$code" -ne 0 ] || [ "$verdict" != pass ]; }; then
+      python3 -c 'import json, sys; a = json.load(open(sys.argv[1])); print("\n".join(a["narrative"]))' "$work/judged.json" || cat "$work/judged.err"
+      fail "$(basename "$f") did not pass a lenient profile"
+    fi
+    if [ "$kind" = strict ] && { [ "$code" -ne 1 ] || [ "$verdict" != fail ]; }; then
+      fail "$(basename "$f") did not fail a strict profile"
+    fi
+  done
+}
+
 read_results() { # file -> perfassist's normalised JSON on stdout, loud on failure
   "$perfassist" results --metrics "$1" || fail "perfassist could not read $1"
 }
@@ -81,6 +111,8 @@ assert any(n.startswith("failure ×") for n in r["notes"]), "no failures from lo
 PY
 python3 "$here/runner_results_compare.py" locust "$work/p-loc-csv.json" "$work/p-loc-json.json" \
   "$work/loc_stats.csv" "$work/loc.json"
+judge_both "$work/loc_stats.csv"
+judge_both "$work/loc.json"
 
 # ---------------------------------------------------------------- JMeter
 if [ -z "${JMETER:-}" ]; then
@@ -183,6 +215,7 @@ run_jmeter "$work/jmeter.jtl" "$work/jmeter-csv.out"
 echo "JTL (CSV, JMeter 2.13 default: no header): $(wc -l <"$work/jmeter.jtl") samples"
 read_results "$work/jmeter.jtl" >"$work/p-jmeter.json"
 python3 "$here/runner_results_compare.py" jmeter "$work/p-jmeter.json" "$work/jmeter.jtl" "$work/jmeter-csv.out"
+judge_both "$work/jmeter.jtl"
 
 run_jmeter "$work/jmeter.xml.jtl" "$work/jmeter-xml.out" -Jjmeter.save.saveservice.output_format=xml
 echo "JTL (XML): $(grep -c '<httpSample' "$work/jmeter.xml.jtl") samples"
@@ -228,6 +261,7 @@ YML
   echo "Taurus JTL: $(($(wc -l <"$work/bzt-artifacts/kpi.jtl") - 1)) samples, header: $(head -n1 "$work/bzt-artifacts/kpi.jtl")"
   read_results "$work/bzt-artifacts/kpi.jtl" >"$work/p-bzt.json"
   python3 "$here/runner_results_compare.py" bzt "$work/p-bzt.json" "$work/bzt-final.csv"
+  judge_both "$work/bzt-artifacts/kpi.jtl"
 fi
 
 echo "runner_results: all runner files agree with perfassist"
