@@ -195,10 +195,11 @@ pub fn assess_scenario(
     a
 }
 
-/// The profile's SLOs as checks over the whole run: the service's, and those of every endpoint
-/// the results report or that has objectives of its own (a non-critical endpoint's misses are
-/// warnings). An endpoint that only inherits the service's objectives is not checked when the
-/// results have no figures for it: the service's checks already hold those objectives.
+/// The profile's SLOs as checks over the whole run: the service's, and, as in the plan's
+/// scenarios, those of each endpoint that must meet them on its own: the critical ones, and any
+/// with objectives of its own (a non-critical endpoint's misses are warnings). A critical
+/// endpoint that only inherits the service's objectives is not checked apart when the results
+/// break down no endpoint at all: the service's checks already hold those objectives.
 fn whole_profile_checks(profile: &ServiceProfile, members: &[Vec<usize>]) -> Vec<Check> {
     let mut out = Vec::new();
     let mut push = |slo: &crate::profile::Slo, src: &str, endpoint: Option<String>| {
@@ -231,7 +232,7 @@ fn whole_profile_checks(profile: &ServiceProfile, members: &[Vec<usize>]) -> Vec
     };
     push(&profile.slo, "slo", None);
     for (i, e) in profile.endpoints.iter().enumerate() {
-        if members[i].is_empty() && e.slo.is_none() && !e.critical {
+        if !e.critical && e.slo.is_none() {
             continue;
         }
         if members[i].is_empty() && e.slo.is_none() && members.iter().all(Vec::is_empty) {

@@ -40,8 +40,11 @@ pub struct Settings {
     pub low_load_share: f64,
     pub cpu_saturation_percent: f64,
     pub memory_saturation_percent: f64,
-    /// p99 at this many times p50 or more (on one endpoint) is a long tail.
+    /// p99 at this many times p50 or more (on one endpoint) is a long tail...
     pub long_tail_ratio: f64,
+    /// ...when it is also at least this many milliseconds above p50 (2 ms to 28 ms is no tail
+    /// a user feels).
+    pub long_tail_min_ms: f64,
     /// Buckets in a row that must breach (or meet) the SLO before a knee (or a recovery) counts.
     pub sustain_buckets: usize,
     /// Without a plan: a recovery after a burst slower than this many seconds is a warning.
@@ -75,6 +78,7 @@ impl Default for Settings {
             cpu_saturation_percent: 85.0,
             memory_saturation_percent: 90.0,
             long_tail_ratio: 10.0,
+            long_tail_min_ms: 50.0,
             sustain_buckets: 2,
             recovery_limit_s: 60.0,
             drift_min_span_s: 1800.0,

@@ -98,7 +98,19 @@ pub fn write(a: &Assessment, p: &ServiceProfile) -> Vec<String> {
     for c in a.checks.iter().filter(|c| c.status == Status::Warn) {
         let Some(o) = c.observed else { continue };
         let inside = c.margin.is_some_and(|m| m >= 0.0);
-        out.push(if inside {
+        let undecided = c.note.as_deref().is_some_and(|n| n.contains("undecided"));
+        out.push(if undecided {
+            format!(
+                "{}: {} is {}{}, undecided against its objective of {} {} ({}).",
+                c.scope,
+                metric_name(&c.metric),
+                show(&c.metric, o),
+                interval_text(c),
+                bound_word(c),
+                show(&c.metric, c.threshold),
+                c.note.as_deref().unwrap_or_default()
+            )
+        } else if inside {
             format!(
                 "{}: {} is {}{}, within {} % of its objective of {} {}.",
                 c.scope,

@@ -98,8 +98,12 @@ pub fn obvious_issues(
         if let (Some(p50), Some(p99)) = (st.latency_ms.p50, st.latency_ms.p99)
             && p50 > 0.0
             && p99 / p50 >= s.long_tail_ratio
-            // Fewer than a hundred requests put no sample in the top 1 %.
-            && st.requests.is_none_or(|n| n >= 100)
+            && p99 - p50 >= s.long_tail_min_ms
+            // With fewer requests than it takes to bound p99 at all (368 at 95 %), p99 is
+            // just the slowest request or two: no shape to speak of.
+            && st
+                .requests
+                .is_none_or(|n| n >= crate::confidence::fewest_for_upper_bound(0.99, s.confidence))
         {
             push(
                 "long-tail",

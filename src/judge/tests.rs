@@ -15,7 +15,8 @@ slo:
 endpoints:
   - {path: /cart/submit, method: POST, critical: true}
   - {path: /cart/view, method: GET, critical: true}
-  - {path: /help, method: GET, critical: false}
+  - {path: /help, method: GET, critical: false, slo: {latency_ms: {p95: 400}}}
+  - {path: /about, method: GET, critical: false}
 ";
 
 fn profile() -> ServiceProfile {
@@ -76,8 +77,10 @@ fn check<'a>(a: &'a Assessment, id: &str) -> &'a CheckResult {
 fn healthy_run_passes_with_every_endpoint_checked() {
     let a = assess(&profile(), &healthy(), &Settings::default());
     assert_eq!(a.verdict, Verdict::Pass, "{:#?}", a.issues);
-    // 3 overall + 3 per endpoint (non-critical endpoints are held to the service SLO too).
+    // 3 overall + 3 per critical endpoint + 3 for /help, which has an objective of its own;
+    // /about, neither critical nor with objectives of its own, is held by the service's checks.
     assert_eq!(a.checks.len(), 12);
+    assert!(a.checks.iter().all(|c| !c.scope.contains("/about")));
     assert!(a.inconclusive_reasons.is_empty());
 }
 
