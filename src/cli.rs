@@ -1,5 +1,6 @@
 //! The command-line interface: the clap command tree and nothing else.
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -39,13 +40,32 @@ pub enum Command {
     Evidence(EvidenceCommand),
 }
 
+/// `--format`: the library's renderings, by name, with their help; the library knows no clap.
+fn format_parser() -> impl TypedValueParser<Value = Format> {
+    PossibleValuesParser::new(Format::ALL.map(|f| {
+        let v = PossibleValue::new(f.name());
+        match f {
+            Format::Junit => v.help("JUnit XML, for assessments only (each check a test case)"),
+            Format::Html => v.help("A self-contained HTML page with inline SVG charts"),
+            _ => v,
+        }
+    }))
+    .map(|s| s.parse::<Format>().unwrap_or(Format::Text))
+}
+
+/// `--to`: the runners a plan exports to.
+fn runner_parser() -> impl TypedValueParser<Value = Runner> {
+    PossibleValuesParser::new(Runner::ALL.map(Runner::name))
+        .map(|s| Runner::parse(&s).unwrap_or(Runner::K6))
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// Service profile (YAML or JSON).
     #[arg(long, value_name = "FILE")]
     pub profile: PathBuf,
     /// The runner to write a script for.
-    #[arg(long = "to", value_enum, value_name = "RUNNER")]
+    #[arg(long = "to", value_parser = runner_parser(), value_name = "RUNNER")]
     pub to: Runner,
     /// One scenario (smoke, steady, burst, soak, stress), or `all` to run them one after another.
     #[arg(long, default_value = "all", value_name = "NAME")]
@@ -197,7 +217,7 @@ pub struct ResultsArgs {
     #[arg(long, value_name = "FILE")]
     pub metrics: PathBuf,
     /// `json` or `yaml`.
-    #[arg(long, value_enum, default_value = "json")]
+    #[arg(long, value_parser = format_parser(), default_value = "json")]
     pub format: Format,
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -266,7 +286,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FACTOR", allow_negative_numbers = true)]
     pub time_scale: Option<f64>,
     /// Rendering of the plan (`html` draws each scenario's load shape; not `junit`).
-    #[arg(long, value_enum, default_value = "json")]
+    #[arg(long, value_parser = format_parser(), default_value = "json")]
     pub format: Format,
     #[command(flatten)]
     pub judge: JudgeArgs,
@@ -287,7 +307,7 @@ pub struct InterpretArgs {
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Rendering of the assessment (`html` charts the results; `junit` makes each check a test case).
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_parser = format_parser(), default_value = "text")]
     pub format: Format,
     /// Also write the assessment to this file (atomically), as JSON.
     #[arg(long, value_name = "FILE")]
@@ -319,7 +339,7 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "FILE")]
     pub profile: PathBuf,
     /// `text` for people, `json` for tools.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_parser = format_parser(), default_value = "text")]
     pub format: Format,
     #[command(flatten)]
     pub limits: LimitArgs,

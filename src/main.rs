@@ -11,7 +11,7 @@ fn main() {
     let cli = Cli::parse();
     if let Command::Watch(a) = &cli.command {
         // The daemon sets up its own logging from its settings.
-        let code = commands::watch::watch(a).unwrap_or_else(|f| f.code());
+        let code = commands::watch::watch(a).unwrap_or_else(|f| fail(&f));
         std::process::exit(code);
     }
     tracing_subscriber::fmt()
@@ -33,7 +33,15 @@ fn main() {
     };
     let code = match result {
         Ok(code) => code,
-        Err(f) => f.code(),
+        Err(f) => fail(&f),
     };
     std::process::exit(code);
+}
+
+/// Prints what went wrong, once, and gives the exit code.
+fn fail(f: &commands::Failure) -> i32 {
+    if let Some(msg) = f.message() {
+        eprintln!("error: {msg}");
+    }
+    f.code()
 }

@@ -27,13 +27,20 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The exit code; a `BadInput` has had its diagnostics printed already, an `Internal` error
+    /// is reported by the caller (`report`).
     pub fn code(&self) -> i32 {
         match self {
             Failure::BadInput => exit::BAD_INPUT,
-            Failure::Internal(msg) => {
-                eprintln!("error: {msg}");
-                exit::INTERNAL
-            }
+            Failure::Internal(_) => exit::INTERNAL,
+        }
+    }
+
+    /// The message to print for the failure, if it has not been printed already.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Failure::BadInput => None,
+            Failure::Internal(msg) => Some(msg),
         }
     }
 }
@@ -309,7 +316,10 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
     let mut log = open_log(args.log.as_deref(), key)?;
 
     let mut outputs = Vec::new();
-    let plan_text = render::plan(&plan, args.format);
+    let plan_text = render::plan(&plan, args.format).map_err(|e| {
+        eprintln!("error: {e}");
+        Failure::BadInput
+    })?;
     match &args.out {
         Some(out) => {
             outputs.push(write_out(out, &plan_text)?);
@@ -328,7 +338,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
             ),
             (Some(a), Format::Yaml) => print!(
                 "{}",
-                render::plan(&plan, Format::Yaml) + &render::assessment(a, Format::Yaml)
+                plan_text.clone() + &render::assessment(a, Format::Yaml)
             ),
             // One page: the report carries the plan's load shapes beside the judgement.
             (Some(a), Format::Html) => {

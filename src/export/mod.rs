@@ -19,7 +19,7 @@ pub struct ExportFile {
 }
 
 /// The runner a script is written for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Runner {
     K6,
     Locust,
@@ -42,6 +42,12 @@ impl Runner {
             Runner::Artillery => "artillery",
             Runner::Taurus => "taurus",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Runner> {
+        Runner::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(s))
     }
 
     /// The file name a script gets; a single-scenario export names its scenario.

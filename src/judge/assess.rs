@@ -133,11 +133,14 @@ pub fn assess_scenario(
             severity: IssueSeverity::Warning,
             message: format!(
                 "{} not reported by these results, so the run cannot pass on {}: {}",
-                narrative::plural(unreported.len(), "objective is"),
+                if unreported.len() == 1 {
+                    "1 objective is".to_string()
+                } else {
+                    format!("{} objectives are", unreported.len())
+                },
                 if unreported.len() == 1 { "it" } else { "them" },
                 unreported.join(", ")
-            )
-            .replace("objectives is", "objectives are"),
+            ),
         });
     }
     for n in results

@@ -21,7 +21,7 @@ pub use junit::assessment_junit;
 pub use plan_html::plan_html;
 pub use plan_md::plan_markdown;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Json,
     Yaml,
@@ -34,6 +34,27 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: [Format; 6] = [
+        Format::Json,
+        Format::Yaml,
+        Format::Markdown,
+        Format::Text,
+        Format::Junit,
+        Format::Html,
+    ];
+
+    /// The name the command line takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Yaml => "yaml",
+            Format::Markdown => "markdown",
+            Format::Text => "text",
+            Format::Junit => "junit",
+            Format::Html => "html",
+        }
+    }
+
     /// The file extension the daemon's outbox uses for this rendering.
     pub fn extension(self) -> &'static str {
         match self {
@@ -49,6 +70,17 @@ impl Format {
     /// Whether a plan can be rendered this way (JUnit is for judgements).
     pub fn fits_plan(self) -> bool {
         self != Format::Junit
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Format, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown format `{s}`"))
     }
 }
 
@@ -74,7 +106,8 @@ pub fn assessment_report(input: &ReportInput, f: Format) -> String {
 /// Pretty JSON with a trailing newline, the form written to files and stdout.
 pub fn json<T: Serialize>(value: &T) -> String {
     // Our own types serialise without fail (no maps with non-string keys, no custom impls).
-    let mut s = pretty::to_string(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s = pretty::to_string(value)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
     s.push('\n');
     s
 }
@@ -83,16 +116,19 @@ fn yaml<T: Serialize>(value: &T) -> String {
     crate::textdoc::to_yaml(value).unwrap_or_else(|e| format!("error: {e}\n"))
 }
 
-pub fn plan(p: &Plan, f: Format) -> String {
-    match f {
+/// A rendering that does not apply: a plan has no pass or fail to report as JUnit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a plan renders as json, yaml, markdown, text or html; {0:?} is for judgements")]
+pub struct NotForPlans(pub Format);
+
+pub fn plan(p: &Plan, f: Format) -> Result<String, NotForPlans> {
+    Ok(match f {
         Format::Json => json(p),
         Format::Yaml => yaml(p),
         Format::Markdown | Format::Text => plan_markdown(p),
         Format::Html => plan_html(p),
-        // A plan has no pass or fail to report; callers refuse JUnit for plans (`fits_plan`),
-        // and a plan asked for anyway is shown as the Markdown a person can read.
-        Format::Junit => plan_markdown(p),
-    }
+        Format::Junit => return Err(NotForPlans(f)),
+    })
 }
 
 pub fn assessment(a: &Assessment, f: Format) -> String {

@@ -219,8 +219,8 @@ pub(super) fn plan_outputs(plan: &Plan, want: Outputs) -> Vec<(PathBuf, String)>
         (want.markdown, "plan.md", render::Format::Markdown),
         (want.html, "plan.html", render::Format::Html),
     ] {
-        if on {
-            out.push((PathBuf::from(file), render::plan(plan, format)));
+        if on && let Ok(text) = render::plan(plan, format) {
+            out.push((PathBuf::from(file), text));
         }
     }
     if want.exports {
