@@ -65,10 +65,25 @@ fn a_20_percent_slower_jmeter_run_is_a_significant_regression() {
         .iter()
         .find(|c| c["metric"] == "latency_p95_ms" && c["scope"] == "overall")
         .unwrap();
+    // SPEC.md's worked example ("Baseline comparison") is this pair of files.
     assert_eq!(p95["method"], "mann-whitney");
     assert_eq!(p95["outcome"], "regression", "{p95}");
-    assert!(p95["confidence"].as_f64().unwrap() > 0.99, "{p95}");
-    assert!(p95["effect"].as_f64().unwrap() > 0.5, "{p95}");
+    assert_eq!(
+        (p95["baseline"].as_f64(), p95["current"].as_f64()),
+        (Some(151.0), Some(185.0))
+    );
+    assert_eq!(p95["min_change"], 15.1);
+    assert_eq!(p95["p_value"], 2.958e-10);
+    assert_eq!(p95["confidence"], 0.9999);
+    assert_eq!(p95["effect"], 0.552);
+    let p999 = a["baseline"]["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["metric"] == "latency_p99_9_ms" && c["scope"] == "overall")
+        .unwrap();
+    assert_eq!(p999["outcome"], "unchanged", "{p999}");
+    assert_eq!(p999["p_value"], 0.0652);
     let md = interpret(&cur, &base, "markdown");
     assert!(
         md.contains("the runs differ with over 99.9 % confidence (Mann–Whitney U, P(slower) = 0."),
