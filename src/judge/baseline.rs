@@ -3,9 +3,9 @@
 //! change is large enough to matter. Flagged even when the SLO still passes (SPEC.md, "Baseline
 //! comparison").
 //!
-//! - Latency, when both runs carry their distribution: Mann–Whitney U on the two histograms,
-//!   and a change beyond `regression_share` of the baseline, `regression_min_ms` and the
-//!   histograms' bin width at that percentile.
+//! - Latency, when both runs carry their distribution: Mann–Whitney U on the two histograms and
+//!   the quantile test at the percentile compared, and a change beyond `regression_share` of the
+//!   baseline, `regression_min_ms` and the histograms' bin width at that percentile.
 //! - Error rate, when both runs' counts are known: a two-proportion z test, and a change beyond
 //!   `regression_share` of the baseline and `regression_min_error_delta`.
 //! - Otherwise (summaries): the change against the runs' bucket-to-bucket spread where a time
@@ -185,12 +185,12 @@ struct Samples<'a> {
 struct Pair<'a> {
     current: &'a Stats,
     baseline: &'a Stats,
-    ranks: Option<Samples<'a>>,
+    samples: Option<Samples<'a>>,
 }
 
 impl<'a> Pair<'a> {
     fn of(current: &'a Stats, baseline: &'a Stats) -> Self {
-        let ranks = match (&current.distribution, &baseline.distribution) {
+        let samples = match (&current.distribution, &baseline.distribution) {
             (Some(c), Some(b)) => {
                 let pooled = Pooled::of(c, b);
                 pooled.mann_whitney().map(|ranks| Samples {
@@ -205,7 +205,7 @@ impl<'a> Pair<'a> {
         Pair {
             current,
             baseline,
-            ranks,
+            samples,
         }
     }
 }
@@ -234,7 +234,7 @@ fn latency(
     let c = pair.current.latency_ms.percentile(p)?;
     let metric = format!("latency_{}_ms", p.key().replace('.', "_"));
     let share = s.regression_share * b;
-    let (min_change, evidence) = match &pair.ranks {
+    let (min_change, evidence) = match &pair.samples {
         Some(sm) => {
             let q = p.value() / 100.0;
             // A percentile is known to a bin: a move within the coarser bin is no move.
