@@ -174,20 +174,21 @@ pub fn assessment_markdown(a: &Assessment) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "\n**Against the baseline**: {} regression(s), {} improvement(s) (a change counts beyond {} % and the runs' own spread)\n",
+            "\n**Against the baseline**: {} regression(s), {} improvement(s) (a change counts beyond {} % and its floor, and only if significant at {} % confidence where the samples allow a test)\n",
             b.regressions,
             b.improvements,
-            b.regression_share * 100.0
+            b.regression_share * 100.0,
+            num(a.confidence * 100.0)
         );
         if !moved.is_empty() {
             let _ = writeln!(
                 s,
-                "| Outcome | Metric | Scope | Baseline | This run | Change |\n|---|---|---|---|---|---|"
+                "| Outcome | Metric | Scope | Baseline | This run | Change | Confidence |\n|---|---|---|---|---|---|---|"
             );
             for c in moved {
                 let _ = writeln!(
                     s,
-                    "| {} | `{}` | {} | {} | {} | {} |",
+                    "| {} | `{}` | {} | {} | {} | {} | {} |",
                     if c.outcome == Change::Regression {
                         "regression"
                     } else {
@@ -199,7 +200,8 @@ pub fn assessment_markdown(a: &Assessment) -> String {
                     show(&c.metric, c.current),
                     c.change_pct
                         .map(|p| format!("{p:+} %"))
-                        .unwrap_or_else(|| "—".into())
+                        .unwrap_or_else(|| "—".into()),
+                    confidence(c)
                 );
             }
         }
@@ -250,4 +252,11 @@ pub fn assessment_text(a: &Assessment) -> String {
         }
     }
     s
+}
+
+/// A baseline comparison's confidence with its test, `—` when no test could be run.
+fn confidence(c: &crate::judge::Comparison) -> String {
+    c.confidence_text()
+        .map(|t| format!("{t} ({})", c.method.label()))
+        .unwrap_or_else(|| "—".into())
 }

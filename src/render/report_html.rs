@@ -431,10 +431,11 @@ fn baseline_section(b: &mut String, a: &Assessment) {
     let Some(base) = &a.baseline else { return };
     let _ = writeln!(
         b,
-        "<h2>Against the baseline</h2>\n<p>{} regression(s), {} improvement(s); a change counts beyond {} % and beyond the runs' own spread.</p>",
+        "<h2>Against the baseline</h2>\n<p>{} regression(s), {} improvement(s); a change counts beyond {} % and its floor, and only if significant at {} % confidence where the samples allow a test.</p>",
         base.regressions,
         base.improvements,
-        num(base.regression_share * 100.0)
+        num(base.regression_share * 100.0),
+        num(a.confidence * 100.0)
     );
     let rows: Vec<Vec<String>> = base
         .comparisons
@@ -456,6 +457,10 @@ fn baseline_section(b: &mut String, a: &Assessment) {
                     .map(|p| format!("{p:+} %"))
                     .unwrap_or("—".into())),
                 tdn(&c.noise.map(|n| show(&c.metric, n)).unwrap_or("—".into())),
+                td(&c
+                    .confidence_text()
+                    .map(|t| format!("{t} ({})", c.method.label()))
+                    .unwrap_or("—".into())),
             ]
         })
         .collect();
@@ -469,6 +474,7 @@ fn baseline_section(b: &mut String, a: &Assessment) {
             "This run",
             "Change",
             "Spread explains",
+            "Confidence",
         ],
         &rows,
     );
