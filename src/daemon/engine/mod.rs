@@ -96,9 +96,9 @@ pub struct Engine {
     /// The same for the input being handled, in order, to take back just that input.
     input_undo: Vec<(String, Option<Entry>)>,
     counters_before: Counters,
-    /// The last run judged of each service and scenario (`None`: judged against the whole
-    /// profile), with its input key: the next one is compared with it.
-    baselines: HashMap<(String, Option<String>), (String, results::RunResults)>,
+    /// The last run judged of each service, scenario (`None`: judged against the whole profile)
+    /// and results format, with its input key: the next one is compared with it.
+    baselines: HashMap<(String, Option<String>, String), (String, results::RunResults)>,
     /// The note of the inputs being processed, and what the previous process's note blamed.
     inflight: Inflight,
     blame: Blame,

@@ -95,9 +95,12 @@ impl Engine {
         };
         let plan = plan::generate(&lp.profile, &plan::Defaults::default());
         let (scenario, note) = scenario_of(c, &service, &plan);
+        // The previous run of the same service and scenario, written by the same kind of runner:
+        // two runners measure differently, and a summary gives no samples to test a change on.
         let baseline_key = (
             service.clone(),
             scenario.as_ref().map(|(s, _)| s.name.to_string()),
+            results.format.clone(),
         );
         let baseline = self
             .baselines
