@@ -3,6 +3,7 @@
 
 pub mod evidence;
 pub mod export;
+pub mod history;
 pub mod watch;
 
 use std::path::Path;
@@ -125,6 +126,8 @@ struct Record<'a> {
     inputs: Vec<FileDigest>,
     outputs: Vec<FileDigest>,
     assessment: Option<&'a Assessment>,
+    /// The judged results, whose key figures the record keeps.
+    results: Option<&'a RunResults>,
     plan_generated: bool,
 }
 
@@ -165,6 +168,7 @@ fn log_evidence(log: &Path, key: Option<Vec<u8>>, r: Record) -> Result<String, F
                     .collect()
             })
             .unwrap_or_default(),
+        figures: r.results.and_then(|res| evlog::Figures::of(&res.overall)),
         detail: None,
     };
     let opts = evlog::Options {
@@ -267,6 +271,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
                 inputs,
                 outputs,
                 assessment: assessment.as_ref(),
+                results: metrics.as_ref().map(|(r, _)| r),
                 plan_generated: true,
             },
         )?;
@@ -332,6 +337,7 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
                 .collect(),
                 outputs,
                 assessment: Some(&a),
+                results: Some(&results),
                 plan_generated: false,
             },
         )?),
