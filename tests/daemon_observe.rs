@@ -51,10 +51,10 @@ fn dashboard_shows_each_service_its_runs_and_links_and_logs_say_what_happened() 
     let html = std::fs::read_to_string(&index).unwrap();
     assert!(html.contains("default-src 'none'"), "strict CSP");
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));
-    assert!(
-        html.contains("data-service=\"checkout-api\"")
-            && html.contains("data-service=\"search-api\"")
-    );
+    assert!(html.contains("data-service=\"checkout-api\""));
+    // A service without runs is its overview row: name, plan and runner scripts.
+    assert!(!html.contains("data-service=\"search-api\""));
+    assert!(html.contains("<td>search-api</td>") && html.contains("href=\"search-api/exports/\""));
     assert!(html.contains("href=\"checkout-api/plan.html\""));
     assert!(html.contains("href=\"checkout-api/runs/run-0.html\""));
     assert!(html.contains("href=\"checkout-api/exports/k6-script-smoke.js\""));

@@ -1,7 +1,10 @@
 //! Keeps `outbox/index.html` current. The history of every service is held in memory, read from
 //! the evidence log once at start-up and then fed the records each batch appends, so a burst of
-//! thousands of drops never re-reads the log; the page is rewritten (atomically, without waiting
-//! for the disk: it is rebuilt from the log at the next start) only when the history changed.
+//! thousands of drops never re-reads the log. The page is rewritten only when the history
+//! changed, at most once per `DELAY` (see the daemon's loop): a page lists every service, so
+//! writing it after each of a stream of single drops would cost each drop time in proportion to
+//! the number of services. It is written atomically, without waiting for the disk: it is rebuilt
+//! from the log at the next start.
 
 use std::path::Path;
 
@@ -13,6 +16,9 @@ use crate::render::{self, DashboardInput, ServiceView};
 use super::settings::Settings;
 
 pub const FILE_NAME: &str = "index.html";
+
+/// How long after a change the page is rewritten: changes meanwhile share the write.
+pub const DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct Dashboard {
     history: History,
@@ -45,6 +51,10 @@ impl Dashboard {
             history,
             changed: true,
         }
+    }
+
+    pub fn changed(&self) -> bool {
+        self.changed
     }
 
     /// Takes in the records a commit appended (`appended[i]` is `events[i]`'s place in the log).

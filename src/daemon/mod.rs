@@ -415,6 +415,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
         engine.finish_batch(committed.is_ok());
         committed?;
         engine.flush_meta(0, true, true)?;
+        engine.write_dashboard();
         let c = &engine.counters;
         eprintln!(
             "perfassist: {} processed, {} rejected, {} with failed or inconclusive SLOs, {} removed",
@@ -499,11 +500,15 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
     let first = process_due(&mut engine, &mut queue, settle, None)?;
     after_batch(first.outcome(), &mut retry_at);
     save_meta(&mut engine, &queue);
+    engine.write_dashboard();
     systemd::ready(&status::one_line(
         &engine.state,
         &engine.counters,
         queue.items.len(),
     ));
+    // The dashboard is rewritten `dashboard::DELAY` after a batch changed it (one timer, armed
+    // only while a change waits: an idle daemon does not wake up).
+    let mut dashboard_at: Option<Instant> = None;
     let watchdog = systemd::watchdog_interval();
     let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
 
@@ -531,6 +536,10 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
                 retry_at = None;
                 rescan = true;
             }
+            _ = tokio::time::sleep_until(dashboard_at.unwrap_or_else(Instant::now)), if dashboard_at.is_some() => {
+                dashboard_at = None;
+                engine.write_dashboard();
+            }
             _ = watchdog_tick.tick(), if watchdog.is_some() => systemd::watchdog(),
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: reopening the evidence log and rescanning the inbox");
@@ -539,6 +548,9 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
+        }
+        if dashboard_at.is_none() && engine.dashboard_changed() {
+            dashboard_at = Some(Instant::now() + dashboard::DELAY);
         }
         let events_watcher = poll.is_none().then_some(watcher.as_mut());
         follow_new_folders(events_watcher, &inbox, &mut queue, settle);
@@ -559,6 +571,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, String> {
     engine.finish_batch(committed.is_ok());
     committed?;
     engine.flush_meta(queue.items.len(), true, true)?;
+    engine.write_dashboard();
     drop(watcher);
     Ok(crate::exit::OK)
 }

@@ -83,17 +83,26 @@ const [file, png] = process.argv.slice(2);
       }
       out._csp = document.querySelector('meta[http-equiv="Content-Security-Policy"]').content;
       out._overview = document.querySelectorAll('body > table tr').length - 1;
+      out._rows = {};
+      for (const tr of [...document.querySelectorAll('body > table tr')].slice(1)) {
+        out._rows[tr.cells[0].textContent] = [...tr.querySelectorAll('a')].map(a => a.getAttribute('href'));
+      }
       return out;
     });
     expect(dom._csp.includes("default-src 'none'"), `CSP is ${dom._csp}`);
     expect(dom._overview === 3, `overview lists ${dom._overview} services, expected 3`);
     const want = { 'checkout-api': 6, 'search-api': 3, 'billing-api': 0 };
     for (const [svc, runs] of Object.entries(want)) {
+      const row = dom._rows[svc] || [];
+      expect(row.includes(`${svc}/plan.html`) && row.includes(`${svc}/exports/`), `${svc}: overview links ${row}`);
+      for (const l of row) {
+        if (!l.startsWith('#') && !fs.existsSync(path.join(path.dirname(file), l))) problems.push(`${svc}: link to missing ${l}`);
+      }
       const s = dom[svc];
+      if (runs === 0) { expect(!s, `${svc}: a section without runs`); continue; }
       if (!s) { problems.push(`no section for ${svc}`); continue; }
       expect(s.links.includes(`${svc}/plan.html`), `${svc}: no plan link`);
       expect(s.links.filter(l => l.startsWith(`${svc}/exports/`)).length === 20, `${svc}: not 20 runner scripts`);
-      if (runs === 0) { expect(s.charts.length === 0, `${svc}: charts without runs`); continue; }
       expect(s.charts.length === 4, `${svc}: ${s.charts.length} charts, expected 4`);
       for (const c of s.charts) {
         expect(c.dots === runs, `${c.id}: ${c.dots} dots, expected ${runs}`);

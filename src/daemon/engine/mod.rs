@@ -664,7 +664,6 @@ impl Engine {
         self.dirty = false;
         self.last_meta = std::time::Instant::now();
         self.meta_saved();
-        self.write_dashboard();
         Ok(())
     }
 

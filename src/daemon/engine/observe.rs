@@ -268,9 +268,14 @@ impl Engine {
         self.obs.dashboard.recorded(&self.events, appended);
     }
 
-    /// Rewrites the dashboard if its history changed; a failure is said once and retried with
-    /// the next batch.
-    pub(super) fn write_dashboard(&mut self) {
+    /// Whether the dashboard's history changed since it was last written.
+    pub fn dashboard_changed(&self) -> bool {
+        self.obs.dashboard.changed()
+    }
+
+    /// Rewrites the dashboard if its history changed; a failure is said once and tried again
+    /// after the next batch.
+    pub fn write_dashboard(&mut self) {
         let profiles = &self.profiles;
         let inputs = &self.state.inputs;
         let inbox = format!("{}/", self.s.inbox.display());
