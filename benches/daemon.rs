@@ -342,11 +342,13 @@ fn wakeups(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn idle(bench: &Path, secs: u64) {
-    let root = &phase_dir(bench, "idle");
+/// Idle cost after one profile, with `extra` flags (`--metrics-listen` adds the metrics task and
+/// its listening socket; its target is 20 MiB).
+fn idle(bench: &Path, secs: u64, extra: &[&str], label: &str, target_mib: u32) {
+    let root = &phase_dir(bench, &format!("idle-{label}"));
     std::fs::create_dir_all(root.join("inbox")).expect("inbox");
     std::fs::write(root.join("inbox/checkout.yaml"), profile("checkout-api")).expect("write");
-    let daemon = start_daemon(root);
+    let daemon = start_daemon_with(root, extra);
     std::thread::sleep(Duration::from_secs(1));
     let pid = daemon.id();
     let (cpu0, wake0) = (cpu_ticks(pid), wakeups(pid));
@@ -357,7 +359,7 @@ fn idle(bench: &Path, secs: u64) {
     stop(daemon);
     let tick = 100.0; // USER_HZ on Linux
     println!(
-        "idle over {secs} s in event mode: RSS {:.1} MiB (peak {:.1} MiB; target <= 16 MiB), CPU {:.3} s, context switches {} (target: no periodic wake-ups)",
+        "idle over {secs} s in event mode, {label}: RSS {:.1} MiB (peak {:.1} MiB; target <= {target_mib} MiB), CPU {:.3} s, context switches {} (target: no periodic wake-ups)",
         rss_kib as f64 / 1024.0,
         hwm_kib as f64 / 1024.0,
         (cpu1 - cpu0) as f64 / tick,
@@ -393,5 +395,12 @@ fn main() {
             full / base
         );
     }
-    idle(bench, idle_s);
+    idle(bench, idle_s, &[], "metrics off", 16);
+    idle(
+        bench,
+        idle_s,
+        &["--metrics-listen", "127.0.0.1:0"],
+        "metrics on",
+        20,
+    );
 }

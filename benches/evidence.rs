@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use perfassist::evidence::verify::verify;
-use perfassist::evidence::{Event, FileDigest, Layout, Log, Options, Outcome};
+use perfassist::evidence::{Event, Figures, FileDigest, Layout, Log, Options, Outcome};
 
 fn event(i: usize) -> Event {
     Event {
@@ -29,6 +29,15 @@ fn event(i: usize) -> Event {
         )],
         verdict: Some("pass".into()),
         failed_checks: Vec::new(),
+        figures: Some(Figures {
+            requests: Some(120_000 + i as u64),
+            errors: Some(12),
+            error_rate: Some(12.0 / (120_000 + i) as f64),
+            throughput_rps: Some(199.87),
+            p50_ms: Some(41.2),
+            p95_ms: Some(187.6),
+            p99_ms: Some(402.25),
+        }),
         detail: None,
     }
 }

@@ -38,6 +38,35 @@ pub enum Command {
     /// Check or read the evidence log.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Every run of each service from the evidence log: verdict, key figures and record hash.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The log's active file or its folder.
+    #[arg(
+        env = "PERFASSIST_EVIDENCE",
+        default_value = "evidence",
+        value_name = "PATH"
+    )]
+    pub path: PathBuf,
+    /// Only this service.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Only runs judged as this scenario (`whole-profile`: judged against the whole profile).
+    #[arg(long, value_name = "NAME")]
+    pub scenario: Option<String>,
+    /// `text` for people, `markdown` for pull requests, `json` for tools.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: HistoryFormat,
 }
 
 /// `--format`: the library's renderings, by name, with their help; the library knows no clap.
@@ -149,6 +178,9 @@ pub struct WatchArgs {
     /// Renderings to write: a comma-separated list of json, md, html, junit, exports [default: all]
     #[arg(long, env = "PERFASSIST_OUTPUTS", value_name = "LIST")]
     pub outputs: Option<String>,
+    /// Serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464 (a bare port means 127.0.0.1) [default: off]
+    #[arg(long, env = "PERFASSIST_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(Debug, Args)]

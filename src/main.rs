@@ -27,6 +27,7 @@ fn main() {
         Command::Validate(a) => commands::validate(a),
         Command::Results(a) => commands::show_results(a),
         Command::Evidence(c) => commands::evidence::run(c),
+        Command::History(a) => commands::history::run(a),
         Command::Export(a) => commands::export::run(a),
         Command::Status(a) => commands::watch::status(a),
         Command::Watch(_) => Ok(perfassist::exit::OK),

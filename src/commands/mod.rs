@@ -3,6 +3,7 @@
 
 pub mod evidence;
 pub mod export;
+pub mod history;
 pub mod watch;
 
 use std::path::Path;
@@ -207,6 +208,8 @@ struct Record<'a> {
     inputs: Vec<FileDigest>,
     outputs: Vec<FileDigest>,
     assessment: Option<&'a Assessment>,
+    /// The judged results, whose key figures the record keeps.
+    results: Option<&'a RunResults>,
     plan_generated: bool,
 }
 
@@ -268,6 +271,7 @@ fn log_evidence(log: &mut evlog::Log, r: Record) -> Result<String, Failure> {
                     .collect()
             })
             .unwrap_or_default(),
+        figures: r.results.and_then(|res| evlog::Figures::of(&res.overall)),
         detail: None,
     };
     let appended = log
@@ -378,6 +382,7 @@ pub fn plan(args: &PlanArgs) -> Result<i32, Failure> {
                 inputs,
                 outputs,
                 assessment: assessment.as_ref(),
+                results: metrics.as_ref().map(|(r, _)| r),
                 plan_generated: true,
             },
         )?;
@@ -450,6 +455,7 @@ pub fn interpret(args: &InterpretArgs) -> Result<i32, Failure> {
                 .collect(),
                 outputs,
                 assessment: Some(&a),
+                results: Some(&results),
                 plan_generated: false,
             },
         )?),

@@ -29,6 +29,7 @@ pub fn watch(args: &WatchArgs) -> Result<i32, Failure> {
         evidence_keep_files: args.evidence_keep_files,
         evidence_keep_days: args.evidence_keep_days,
         outputs: args.outputs.clone(),
+        metrics_listen: args.metrics_listen.clone(),
     };
     let s = match settings::resolve(overrides, args.config.as_deref()) {
         Ok(s) => s,

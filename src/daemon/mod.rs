@@ -1,11 +1,15 @@
 //! The watcher daemon: filesystem events, the start-up scan and signals feed one loop that waits
 //! for files to settle, hands them to the engine in batches and commits each batch durably.
 
+mod dashboard;
 pub mod engine;
 mod events;
 pub mod inbox;
 mod inflight;
 mod instance;
+pub mod metrics;
+mod metrics_http;
+mod problems;
 mod queue;
 mod reports;
 pub mod settings;
@@ -141,8 +145,10 @@ fn process_due(
     }
     let handling = start.elapsed();
     // Also commits records queued outside this batch (removals found by a rescan).
-    let recorded = engine.commit().is_ok() && engine.counters.failed == failed_before;
+    let committed = engine.commit().is_ok();
     refused(engine)?;
+    engine.finish_batch(committed);
+    let recorded = committed && engine.counters.failed == failed_before;
     let committed = start.elapsed();
     save_meta(engine, queue);
     tracing::debug!(
@@ -179,12 +185,24 @@ struct Batch {
     recorded: bool,
 }
 
+impl Batch {
+    /// For the retry backoff: whether the batch recorded inputs, failed, or did nothing.
+    fn outcome(&self) -> Option<bool> {
+        if !self.recorded {
+            Some(false)
+        } else {
+            (self.handled > 0).then_some(true)
+        }
+    }
+}
+
 /// Saves the state and status files; a failure is logged and retried with the next batch (the
 /// evidence log, already durable, covers the state in between).
 fn save_meta(engine: &mut Engine, queue: &Queue) {
     if let Err(e) = engine.flush_meta(queue.items.len(), queue.items.is_empty(), false) {
-        tracing::error!(error = %e, "cannot save the state or status file; will try again");
+        engine.meta_failed(&e);
     }
+    engine.queue_depth(queue.items.len());
 }
 
 /// The first retry after a failed batch comes this soon, then twice as late each time.
@@ -258,6 +276,9 @@ fn handle_batch(
             next = job_for(engine, chunks.get(i + 1)).map(|job| s.spawn(move || job.run()));
             for (c, p) in std::mem::take(&mut chunks[i]) {
                 let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
+                let key = state::key(&c.rel);
+                let mark = engine.input_mark(&key);
+                let t0 = std::time::Instant::now();
                 let allow_reject = !patient
                     || (!p.early
                         && !modified_within(
@@ -268,6 +289,7 @@ fn handle_batch(
                     Handled::Deferred => out.push((c, Some(Pending { early: false, ..p }))),
                     outcome => {
                         tracing::debug!(?outcome, "handled");
+                        engine.note_handled(&key, outcome, mark, p.seen.into_std(), t0.elapsed());
                         out.push((c, None));
                     }
                 }
@@ -304,6 +326,7 @@ fn recover_from_crash(engine: &mut Engine) -> Result<(), String> {
                 let pending = Pending {
                     due: Instant::now(),
                     early: false,
+                    seen: Instant::now(),
                 };
                 let mode = Mode {
                     workers: false,
@@ -312,11 +335,15 @@ fn recover_from_crash(engine: &mut Engine) -> Result<(), String> {
                 };
                 handle_batch(engine, vec![(c, pending)], mode);
                 // Each retry is recorded on its own: a later death must not undo it.
-                engine.commit()?;
+                let committed = engine.commit();
+                engine.finish_batch(committed.is_ok());
+                committed?;
             }
         }
     }
-    engine.commit()
+    let committed = engine.commit();
+    engine.finish_batch(committed.is_ok());
+    committed
 }
 
 /// Takes out of `ready` the files that settled by time alone (no close or rename was seen) but
@@ -398,8 +425,11 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
             tracing::warn!(input = %c.rel.display(), "still open for writing; left for the next pass");
         });
         handle_all(&mut engine, items, false);
-        engine.commit()?;
+        let committed = engine.commit();
+        engine.finish_batch(committed.is_ok());
+        committed?;
         engine.flush_meta(0, true, true)?;
+        engine.write_dashboard();
         let c = &engine.counters;
         eprintln!(
             "perfassist: {} processed, {} rejected, {} with failed or inconclusive SLOs, {} removed",
@@ -421,6 +451,17 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
         });
     }
 
+    if let Some(addr) = engine.settings().metrics_listen {
+        let listener = metrics_http::bind(addr).await?;
+        let m = Arc::new(metrics::Metrics::new());
+        engine.set_metrics(Arc::clone(&m));
+        if !addr.ip().is_loopback() {
+            tracing::warn!(listen = %addr, "metrics are served beyond this machine; put them behind a firewall");
+        }
+        let bound = listener.local_addr().map_or(addr, |a| a);
+        tracing::info!(listen = %bound, "serving metrics at /metrics");
+        tokio::spawn(metrics_http::serve(listener, m));
+    }
     queue.track_writers = poll.is_none();
     // Start watching before the first scan, so nothing written during the scan is missed.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<notify::Result<notify::Event>>();
@@ -455,11 +496,14 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
     // after a growing pause, which processes its rolled-back inputs again.
     let mut retry_at: Option<Instant> = None;
     let mut backoff = RETRY_FIRST;
-    let mut after_batch = |recorded: bool, retry_at: &mut Option<Instant>| {
-        if recorded {
+    // `recorded` is None when there was nothing to record: that proves nothing, so it keeps the
+    // backoff growing while a failure lasts (a rescan's empty commit used to reset it to 2 s).
+    let mut after_batch = |recorded: Option<bool>, retry_at: &mut Option<Instant>| {
+        if recorded == Some(true) {
             backoff = RETRY_FIRST;
-        } else if retry_at.is_none() {
-            tracing::warn!(
+        } else if recorded == Some(false) && retry_at.is_none() {
+            // The failure itself was logged once, with when it is retried (`engine::observe`).
+            tracing::debug!(
                 in_seconds = backoff.as_secs(),
                 "retrying the inbox after a failed batch"
             );
@@ -469,13 +513,17 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
     };
     scan_into(&mut engine, &mut queue, Instant::now());
     let first = process_due(&mut engine, &mut queue, settle, None)?;
-    after_batch(first.recorded, &mut retry_at);
+    after_batch(first.outcome(), &mut retry_at);
     save_meta(&mut engine, &queue);
+    engine.write_dashboard();
     systemd::ready(&status::one_line(
         &engine.state,
         &engine.counters,
         queue.items.len(),
     ));
+    // The dashboard is rewritten `dashboard::DELAY` after a batch changed it (one timer, armed
+    // only while a change waits: an idle daemon does not wake up).
+    let mut dashboard_at: Option<Instant> = None;
     let watchdog = systemd::watchdog_interval();
     let mut watchdog_tick = tokio::time::interval(watchdog.unwrap_or(Duration::from_secs(3600)));
 
@@ -489,11 +537,12 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
                 while let Ok(ev) = rx.try_recv() {
                     rescan |= on_event(ev, &inbox, &mut queue, settle);
                 }
+                engine.queue_depth(queue.items.len());
             }
             _ = tokio::time::sleep_until(next.unwrap_or_else(Instant::now)), if next.is_some() => {
                 let b = process_due(&mut engine, &mut queue, settle, Some((&mut rx, &inbox)))?;
                 rescan |= b.rescan;
-                after_batch(b.recorded, &mut retry_at);
+                after_batch(b.outcome(), &mut retry_at);
                 if b.handled > 0 {
                     systemd::status(&status::one_line(&engine.state, &engine.counters, queue.items.len()));
                 }
@@ -501,6 +550,10 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
             _ = tokio::time::sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
                 retry_at = None;
                 rescan = true;
+            }
+            _ = tokio::time::sleep_until(dashboard_at.unwrap_or_else(Instant::now)), if dashboard_at.is_some() => {
+                dashboard_at = None;
+                engine.write_dashboard();
             }
             _ = watchdog_tick.tick(), if watchdog.is_some() => systemd::watchdog(),
             _ = hup.recv() => {
@@ -511,23 +564,30 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
+        if dashboard_at.is_none() && engine.dashboard_changed() {
+            dashboard_at = Some(Instant::now() + dashboard::DELAY);
+        }
         let events_watcher = poll.is_none().then_some(watcher.as_mut());
         follow_new_folders(events_watcher, &inbox, &mut queue, settle);
         if rescan {
             tracing::info!("rescanning the inbox");
             scan_into(&mut engine, &mut queue, Instant::now());
             // Removals found by the scan are recorded now, even if nothing else is due.
-            let recorded = engine.commit().is_ok();
+            let committed = engine.commit().is_ok();
             refused(&engine)?;
-            after_batch(recorded, &mut retry_at);
+            engine.finish_batch(committed);
+            after_batch((!committed).then_some(false), &mut retry_at);
             save_meta(&mut engine, &queue);
         }
     }
     stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     systemd::stopping();
     tracing::info!("stopping: flushing evidence and state");
-    engine.commit()?;
+    let committed = engine.commit();
+    engine.finish_batch(committed.is_ok());
+    committed?;
     engine.flush_meta(queue.items.len(), true, true)?;
+    engine.write_dashboard();
     drop(watcher);
     Ok(crate::exit::OK)
 }

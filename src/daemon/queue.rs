@@ -14,6 +14,8 @@ pub struct Pending {
     /// Seen closed after writing or renamed into place: try at once, but do not reject on a
     /// parse failure until the file has settled.
     pub early: bool,
+    /// When the daemon first saw the file (for the drop-to-output time).
+    pub seen: Instant,
 }
 
 /// Files waiting to be processed, keyed by their path relative to the inbox.
@@ -55,7 +57,8 @@ impl Queue {
                 }
             }
             None => {
-                self.items.insert(key, (c, Pending { due, early }));
+                let seen = Instant::now();
+                self.items.insert(key, (c, Pending { due, early, seen }));
             }
         }
     }

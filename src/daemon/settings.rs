@@ -32,6 +32,7 @@ pub struct Overrides {
     pub evidence_keep_files: Option<usize>,
     pub evidence_keep_days: Option<u32>,
     pub outputs: Option<String>,
+    pub metrics_listen: Option<String>,
 }
 
 /// Which renderings the daemon writes for each profile and run.
@@ -123,6 +124,8 @@ pub struct Settings {
     /// Prune rotated evidence files older than this many days.
     pub evidence_keep_days: Option<u32>,
     pub outputs: Outputs,
+    /// Serve Prometheus metrics on this address; off when `None`.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 pub const DEFAULT_SETTLE: Duration = Duration::from_millis(300);
@@ -151,7 +154,20 @@ const KEYS: &[&str] = &[
     "evidence_keep_files",
     "evidence_keep_days",
     "outputs",
+    "metrics_listen",
 ];
+
+/// Parses `--metrics-listen`: `IP:PORT`, a bare port (on 127.0.0.1), or `off`.
+pub fn parse_listen(text: &str) -> Result<Option<std::net::SocketAddr>, String> {
+    let t = text.trim();
+    if matches!(t, "off" | "false" | "") {
+        return Ok(None);
+    }
+    if let Ok(port) = t.parse::<u16>() {
+        return Ok(Some(std::net::SocketAddr::from(([127, 0, 0, 1], port))));
+    }
+    t.parse().map(Some).map_err(|_| t.to_string())
+}
 
 /// Parses `250ms`, `2s`, `1m`, or a bare number of milliseconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
@@ -244,6 +260,22 @@ pub fn resolve(o: Overrides, config: Option<&Path>) -> Result<Settings, Vec<Diag
             Outputs::ALL
         }
     };
+    let listen_text = o
+        .metrics_listen
+        .clone()
+        .or_else(|| cfg_str("metrics_listen"));
+    let metrics_listen = match listen_text.as_deref().map(|t| (t, parse_listen(t))) {
+        None => None,
+        Some((_, Ok(a))) => a,
+        Some((t, Err(_))) => {
+            bad(
+                "metrics_listen",
+                t,
+                "an address and port such as 127.0.0.1:9464, a port, or off",
+            );
+            None
+        }
+    };
     let warn_band = o
         .warn_band
         .or_else(|| cfg("warn_band").and_then(Value::as_f64))
@@ -306,6 +338,7 @@ pub fn resolve(o: Overrides, config: Option<&Path>) -> Result<Settings, Vec<Diag
         evidence_max_bytes,
         evidence_key: o.evidence_key.or_else(|| cfg_path("evidence_key")),
         outputs,
+        metrics_listen,
         evidence_daily: o
             .evidence_daily
             .or_else(|| cfg("evidence_daily").and_then(Value::as_bool))
@@ -415,6 +448,33 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e[0].field, "outputs");
+    }
+
+    #[test]
+    fn metrics_listen_addresses() {
+        assert_eq!(parse_listen("off"), Ok(None));
+        assert_eq!(
+            parse_listen("9464").unwrap().unwrap().to_string(),
+            "127.0.0.1:9464"
+        );
+        assert_eq!(
+            parse_listen("[::1]:9464").unwrap().unwrap().to_string(),
+            "[::1]:9464"
+        );
+        assert!(parse_listen("localhost").is_err());
+        let e = resolve(
+            Overrides {
+                metrics_listen: Some("nowhere:x".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(e[0].field, "metrics_listen");
+        assert_eq!(
+            resolve(Overrides::default(), None).unwrap().metrics_listen,
+            None
+        );
     }
 
     #[test]

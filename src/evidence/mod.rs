@@ -2,7 +2,9 @@
 //! which outputs and what was concluded. Writing goes through `Log`; reading through `verify`/`show`.
 
 mod end;
+mod figures;
 mod files;
+pub mod history;
 mod reader;
 pub mod record;
 pub mod show;
@@ -14,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+pub use figures::Figures;
 pub use files::Layout;
 pub use writer::Log;
 
@@ -111,6 +114,9 @@ pub struct Event {
     pub verdict: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed_checks: Vec<String>,
+    /// A judged run's key figures (see `Figures`); absent for plans and older records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub figures: Option<Figures>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -130,6 +136,7 @@ impl Event {
             outputs: Vec::new(),
             verdict: None,
             failed_checks: Vec::new(),
+            figures: None,
             detail: None,
         }
     }

@@ -5,7 +5,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{EVIDENCE_SCHEMA, Event, FileDigest, Outcome};
+use super::{EVIDENCE_SCHEMA, Event, Figures, FileDigest, Outcome};
 
 /// `prev_hash` of the very first record of a log.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -36,6 +36,10 @@ pub struct Record {
     pub verdict: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failed_checks: Vec<String>,
+    /// Optional and omitted when absent, so records written before it existed keep their
+    /// canonical bytes and hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figures: Option<Figures>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     pub version: String,
@@ -104,6 +108,7 @@ impl Sealer {
             outputs: event.outputs.clone(),
             verdict: event.verdict.clone(),
             failed_checks: event.failed_checks.clone(),
+            figures: event.figures.clone(),
             detail: event.detail.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             host: host.to_string(),
@@ -203,6 +208,7 @@ mod tests {
             outputs: vec![],
             verdict: None,
             failed_checks: vec![],
+            figures: None,
             detail: Some("quote \" and ünïcode".into()),
         }
     }

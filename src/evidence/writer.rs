@@ -256,6 +256,7 @@ impl Log {
             outputs: Vec::new(),
             verdict: None,
             failed_checks: Vec::new(),
+            figures: None,
             detail: Some(format!(
                 "{}: {} byte(s) after the last complete record (a write cut short) moved to {}",
                 name_of(&active),
@@ -480,6 +481,7 @@ impl Log {
                 outputs: vec![FileDigest::of_bytes(name_of(&path), &json)],
                 verdict: None,
                 failed_checks: Vec::new(),
+                figures: None,
                 detail: Some(format!(
                     "retention removes {} rotated file(s): {}; the retained chain starts at seq {first_seq}",
                     removed.len(),

@@ -38,13 +38,18 @@ footer{margin-top:2em;color:#666;font-size:.85em}
 
 /// A complete HTML document around `body`.
 pub fn page(title: &str, body: &str) -> String {
+    page_styled(title, "", body)
+}
+
+/// `page` with more style rules after the shared ones (a wider page, say).
+pub fn page_styled(title: &str, style: &str, body: &str) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
-<link rel=\"icon\" href=\"data:,\">\n<title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+<link rel=\"icon\" href=\"data:,\">\n<title>{}</title>\n<style>{STYLE}{style}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         esc(title)
     );
     s

@@ -2,6 +2,8 @@
 //! and tools (JSON, YAML, JUnit XML). Every renderer is a pure function from values to a string.
 
 mod assessment_md;
+mod dashboard;
+mod history;
 mod html;
 mod junit;
 mod plan_html;
@@ -9,6 +11,7 @@ mod plan_md;
 mod pretty;
 mod report_html;
 mod svg;
+mod trend_svg;
 
 use serde::Serialize;
 
@@ -17,6 +20,8 @@ use crate::plan::Plan;
 use crate::results::RunResults;
 
 pub use assessment_md::{assessment_markdown, assessment_text};
+pub use dashboard::{DashboardInput, ServiceView, dashboard_html};
+pub use history::{history_markdown, history_text};
 pub use junit::assessment_junit;
 pub use plan_html::plan_html;
 pub use plan_md::plan_markdown;

@@ -14,7 +14,7 @@ const TOP: f64 = 30.0;
 const BOTTOM: f64 = 44.0;
 
 /// Colours for successive series; chosen to stay distinct for colour-blind readers.
-const PALETTE: [&str; 6] = [
+pub(super) const PALETTE: [&str; 6] = [
     "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00",
 ];
 pub const LIMIT_COLOUR: &str = "#c0392b";
@@ -50,14 +50,14 @@ pub struct Bar {
 }
 
 /// Axis range rounded out to tidy ticks.
-struct Axis {
-    min: f64,
-    max: f64,
-    step: f64,
+pub(super) struct Axis {
+    pub min: f64,
+    pub max: f64,
+    pub step: f64,
 }
 
 impl Axis {
-    fn nice(min: f64, max: f64) -> Axis {
+    pub fn nice(min: f64, max: f64) -> Axis {
         let (min, max) = if max > min {
             (min, max)
         } else {
@@ -77,28 +77,28 @@ impl Axis {
         }
     }
 
-    fn ticks(&self) -> Vec<f64> {
+    pub fn ticks(&self) -> Vec<f64> {
         let n = ((self.max - self.min) / self.step).round() as usize;
         (0..=n).map(|i| self.min + i as f64 * self.step).collect()
     }
 }
 
-struct Frame {
-    x: Axis,
-    y: Axis,
+pub(super) struct Frame {
+    pub x: Axis,
+    pub y: Axis,
 }
 
 impl Frame {
-    fn px(&self, x: f64) -> f64 {
+    pub fn px(&self, x: f64) -> f64 {
         LEFT + (x - self.x.min) / (self.x.max - self.x.min) * (WIDTH - LEFT - RIGHT)
     }
 
-    fn py(&self, y: f64) -> f64 {
+    pub fn py(&self, y: f64) -> f64 {
         HEIGHT - BOTTOM - (y - self.y.min) / (self.y.max - self.y.min) * (HEIGHT - TOP - BOTTOM)
     }
 }
 
-fn open(s: &mut String, id: &str, title: &str) {
+pub(super) fn open(s: &mut String, id: &str, title: &str) {
     let _ = write!(
         s,
         r##"<svg class="chart" id="{}" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}"><rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/><text x="{LEFT}" y="18" class="t">{}</text>"##,
@@ -108,11 +108,11 @@ fn open(s: &mut String, id: &str, title: &str) {
     );
 }
 
-fn p(v: f64) -> String {
+pub(super) fn p(v: f64) -> String {
     format!("{:.1}", v)
 }
 
-fn grid(s: &mut String, f: &Frame, x_label: &str, y_label: &str, x_ticks: bool) {
+pub(super) fn grid(s: &mut String, f: &Frame, x_label: &str, y_label: &str, x_ticks: bool) {
     for t in f.y.ticks() {
         let y = p(f.py(t));
         let _ = write!(
@@ -149,7 +149,7 @@ fn grid(s: &mut String, f: &Frame, x_label: &str, y_label: &str, x_ticks: bool) 
     );
 }
 
-fn levels(s: &mut String, f: &Frame, levels: &[Level]) {
+pub(super) fn levels(s: &mut String, f: &Frame, levels: &[Level]) {
     for l in levels {
         let y = p(f.py(l.y));
         let _ = write!(
@@ -165,7 +165,7 @@ fn levels(s: &mut String, f: &Frame, levels: &[Level]) {
     }
 }
 
-fn legend(s: &mut String, names: &[&str]) {
+pub(super) fn legend(s: &mut String, names: &[&str]) {
     let mut x = WIDTH - RIGHT;
     for (i, n) in names.iter().enumerate().rev() {
         let w = 14.0 + 7.0 * n.chars().count() as f64;
@@ -395,7 +395,7 @@ fn thin(points: &[(f64, f64)], f: &Frame) -> Vec<(f64, f64)> {
     out
 }
 
-fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(super) fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values
         .filter(|v| v.is_finite())
         .fold(None, |acc: Option<(f64, f64)>, v| match acc {

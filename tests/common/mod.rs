@@ -103,7 +103,7 @@ impl Drop for Daemon {
 }
 
 /// Beside the test's folder, not in it: tests check what the daemon leaves there.
-fn log_path(root: &Path) -> PathBuf {
+pub fn log_path(root: &Path) -> PathBuf {
     let mut name = root.as_os_str().to_owned();
     name.push(".daemon.log");
     PathBuf::from(name)

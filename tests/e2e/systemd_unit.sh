@@ -15,10 +15,13 @@ trap 'rm -rf "$work"' EXIT
 for unit in perfassist.service perfassist-once.service perfassist-once.timer; do
   sed "s#/usr/local/bin/perfassist#$bin#g" "$root/deploy/$unit" > "$work/$unit"
 done
+# The metrics drop-in is verified applied to the unit.
+mkdir -p "$work/perfassist.service.d"
+cp "$root/deploy/perfassist-metrics.conf" "$work/perfassist.service.d/metrics.conf"
 cd "$work"
-out=$(systemd-analyze verify ./perfassist.service ./perfassist-once.service ./perfassist-once.timer 2>&1 || true)
+out=$(SYSTEMD_UNIT_PATH="$work:" systemd-analyze verify ./perfassist.service ./perfassist-once.service ./perfassist-once.timer 2>&1 || true)
 # Only complaints about our units count (the host's own units may be incomplete in containers).
-if echo "$out" | grep -E '^perfassist' ; then
+if echo "$out" | grep -E '^perfassist|perfassist\.service\.d/' ; then
   echo "systemd-analyze found problems in the units above"
   exit 1
 fi
@@ -49,6 +52,8 @@ grep -q '^Type=notify' perfassist.service
 grep -q '^WatchdogSec=' perfassist.service
 grep -q '^ProtectSystem=strict' perfassist.service
 grep -q '^NoNewPrivileges=yes' perfassist.service
+grep -q '^SocketBindDeny=any' perfassist.service.d/metrics.conf
+grep -q '^IPAddressAllow=localhost' perfassist.service.d/metrics.conf
 # The unit's ExecStart must parse with the shipped config file.
 mkdir -p cfg && sed -e "s#/srv/perfassist#$work/srv#g" -e "s#/var/lib/perfassist#$work/var#g" "$root/deploy/perfassist.yaml" > cfg/perfassist.yaml
 mkdir -p "$work/srv/inbox"

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use perfassist::evidence::verify::{Report, verify};
-use perfassist::evidence::{Event, FileDigest, Layout, Log, Options, Outcome};
+use perfassist::evidence::{Event, Figures, FileDigest, Layout, Log, Options, Outcome};
 
 pub fn event(i: usize) -> Event {
     Event {
@@ -34,6 +34,15 @@ pub fn event(i: usize) -> Event {
         } else {
             Vec::new()
         },
+        // Judged runs carry figures, with fractions that must read back to the bytes hashed.
+        figures: i.is_multiple_of(2).then(|| Figures {
+            requests: Some(1000 + i as u64),
+            errors: Some(i as u64 % 7),
+            error_rate: Some((i % 7) as f64 / (1000 + i) as f64),
+            throughput_rps: Some(100.0 / 3.0 + i as f64),
+            p95_ms: Some(0.1 + i as f64 * 1.7),
+            ..Figures::default()
+        }),
         detail: None,
     }
 }

@@ -5,6 +5,8 @@
 
 mod prepare;
 pub use prepare::workers_for;
+mod observe;
+pub use observe::Mark;
 mod profiles;
 mod rejects;
 mod runs;
@@ -110,6 +112,10 @@ pub struct Engine {
     pub log_refused: Option<String>,
     dirty: bool,
     last_meta: std::time::Instant,
+    /// Logs, metrics and the dashboard (see `observe`).
+    obs: observe::Observer,
+    /// Why the last input that failed could not be written (for `note_handled`).
+    last_failure: Option<String>,
 }
 
 /// How often the state and status files are rewritten during a burst.
@@ -195,6 +201,7 @@ impl Engine {
             }
         }
         let batch = output::Batch::new(&s.outbox);
+        let obs = observe::Observer::new(&s.evidence_dir);
         let mut runs_of: HashMap<String, BTreeSet<String>> = HashMap::new();
         for (k, e) in &state.inputs {
             if e.kind == Kind::Results
@@ -226,6 +233,8 @@ impl Engine {
             log_refused: None,
             dirty: true,
             last_meta: std::time::Instant::now(),
+            obs,
+            last_failure: None,
         })
     }
 
@@ -300,8 +309,10 @@ impl Engine {
             return handled;
         };
         // Some output of this input could not be written: take back everything it did, so the
-        // rest of the batch is still recorded and this input is tried again later.
-        tracing::error!(input = %c.rel.display(), error = %why, "outputs not written; the input will be retried");
+        // rest of the batch is still recorded and this input is tried again later. The batch
+        // says so once per cause (`finish_batch`), not once per input and retry.
+        tracing::debug!(input = %c.rel.display(), error = %why, "outputs not written; the input will be retried");
+        self.last_failure = Some(why);
         self.events.truncate(events);
         self.pending_html.truncate(html);
         self.batch.rollback_to(staged);
@@ -505,7 +516,7 @@ impl Engine {
         match self.batch.stage(path, bytes) {
             Ok(()) => Some(FileDigest::of_bytes(path.display().to_string(), bytes)),
             Err(e) => {
-                tracing::error!(path = %path.display(), error = %e, "cannot write output");
+                tracing::debug!(path = %path.display(), error = %e, "cannot write output");
                 if self.write_error.is_none() {
                     self.write_error = Some(format!("{}: {e}", path.display()));
                 }
@@ -563,7 +574,10 @@ impl Engine {
     }
 
     pub fn remove_key(&mut self, key: &str) {
-        self.removed(key);
+        let mark = self.input_mark(key);
+        let handled = self.removed(key);
+        let now = std::time::Instant::now();
+        self.note_handled(key, handled, mark, now, std::time::Duration::ZERO);
     }
 
     /// Makes this batch durable: outputs, then evidence. The state and status files follow in
@@ -607,6 +621,7 @@ impl Engine {
         if let Some(last) = appended.last() {
             self.state.evidence_seq = last.seq;
         }
+        self.observe_appended(&appended);
         self.events.clear();
         self.dirty = true;
         for p in std::mem::take(&mut self.pending_html) {
@@ -635,7 +650,7 @@ impl Engine {
 
     /// Forgets a batch that could not be made durable (see `commit`).
     fn abort(&mut self, why: &str) {
-        tracing::error!(error = %why, inputs = self.undo.len(), "batch not recorded; its inputs will be retried");
+        self.obs.batch_failed(why, self.undo.len());
         self.batch.abort();
         self.events.clear();
         self.pending_html.clear();
@@ -667,6 +682,7 @@ impl Engine {
             .map_err(|e| format!("cannot write status: {e}"))?;
         self.dirty = false;
         self.last_meta = std::time::Instant::now();
+        self.meta_saved();
         Ok(())
     }
 

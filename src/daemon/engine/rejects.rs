@@ -74,7 +74,8 @@ impl Engine {
             .find(|d| d.is_error())
             .map(|d| d.to_string())
             .unwrap_or_default();
-        tracing::warn!(input = %name, error = %first, "input rejected");
+        // Said with the input's line when its batch is recorded (`observe`).
+        tracing::debug!(input = %name, error = %first, "input rejected");
         let profile = self.record_profile(key, kind == "profile", service.as_deref());
         self.events.push(evidence::Event {
             profile,

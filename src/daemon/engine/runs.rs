@@ -170,6 +170,7 @@ impl Engine {
                 .filter(|c| c.status == judge::Status::Fail)
                 .map(|c| c.id.clone())
                 .collect(),
+            figures: evidence::Figures::of(&results.overall),
             detail: None,
         });
         let verdict = a.verdict;
