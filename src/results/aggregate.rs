@@ -620,7 +620,7 @@ impl Aggregator {
         }
         r.notes.push(format!(
             "percentiles from histograms: nearest rank, within 0.1 % overall and per endpoint, \
-             within 0.8 % per {} s time bucket; counts, min, max and mean are exact",
+             within 1.6 % per {} s time bucket; counts, min, max and mean are exact",
             self.bucket_ms as f64 / 1000.0
         ));
         if self.dropped_endpoint_samples > 0 {

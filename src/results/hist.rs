@@ -1,13 +1,14 @@
 //! A small mergeable latency histogram for the cells of a run's time series (one per endpoint and
-//! time bucket): log-linear bins 1/128 of an octave wide (exact below 128 units), counted over
-//! the window of bins actually used, so a cell whose latencies span a few octaves costs a few
-//! kilobytes. Stages are judged on merges of these cells, and the confidence intervals read bin
+//! time bucket): log-linear bins 1/64 of an octave wide (exact below 64 units), counted in 32 bits
+//! over the window of bins actually used, so a cell whose latencies span a few octaves costs a
+//! kilobyte or two and a bucket's cells stay in the first-level cache while a reader fills them. Stages are judged on merges of these cells, and the confidence intervals read bin
 //! edges, so every bin knows its exact range.
 
 use serde::{Deserialize, Serialize};
 
-/// Sub-bins per octave, as a power of two: bins are at most 1/128 (0.78 %) of their value wide.
-const SUB_BITS: u32 = 7;
+/// Sub-bins per octave, as a power of two: bins are at most 1/64 (1.6 %) of their value wide. A
+/// stage's interval reads bin edges, so this is the most the resolution ever widens it.
+const SUB_BITS: u32 = 6;
 const SUB: u64 = 1 << SUB_BITS;
 
 /// The bin of a value: the value itself below `SUB`, then `SUB` bins per octave.
@@ -39,7 +40,8 @@ pub fn bounds(i: u32) -> (u64, u64) {
 pub struct Hist {
     /// Index of the bin `counts[0]` counts.
     first: u32,
-    counts: Vec<u64>,
+    /// A bin would need four billion samples of one endpoint in one time bucket to saturate.
+    counts: Vec<u32>,
     total: u64,
 }
 
@@ -54,7 +56,13 @@ impl Hist {
 
     #[inline]
     pub fn record(&mut self, v: u64) {
-        self.record_n(index(v), 1);
+        let at = index(v).wrapping_sub(self.first) as usize;
+        if let Some(c) = self.counts.get_mut(at) {
+            *c = c.saturating_add(1);
+            self.total += 1;
+        } else {
+            self.record_n(index(v), 1);
+        }
     }
 
     /// Adds `n` to bin `i`, widening the window of bins when `i` lies outside it.
@@ -74,7 +82,7 @@ impl Hist {
         if at >= self.counts.len() {
             self.counts.resize(at + 1, 0);
         }
-        self.counts[at] += n;
+        self.counts[at] = self.counts[at].saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
         self.total += n;
     }
 
@@ -90,7 +98,7 @@ impl Hist {
             .iter()
             .enumerate()
             .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| (self.first + k as u32, *n))
+            .map(|(k, n)| (self.first + k as u32, u64::from(*n)))
     }
 }
 
@@ -100,13 +108,13 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn bins_are_exact_below_128_and_narrow_above() {
+    fn bins_are_exact_below_64_and_narrow_above() {
         for v in 0..SUB {
             assert_eq!(bounds(index(v)), (v, v));
         }
-        assert_eq!(bounds(index(128)), (128, 128));
-        assert_eq!(bounds(index(256)), (256, 257));
-        assert_eq!(bounds(index(1_000_000)), (999_424, 1_003_519));
+        assert_eq!(bounds(index(64)), (64, 64));
+        assert_eq!(bounds(index(128)), (128, 129));
+        assert_eq!(bounds(index(1_000_000)), (999_424, 1_007_615));
         assert_eq!(index(u64::MAX), index(u64::MAX - 1));
     }
 
@@ -116,8 +124,8 @@ mod tests {
             let i = index(v);
             let (lo, hi) = bounds(i);
             prop_assert!(lo <= v && v <= hi);
-            // At most 1/128 of the value wide.
-            prop_assert!((hi - lo) as f64 <= lo as f64 / 128.0 + 1.0);
+            // At most 1/64 of the value wide.
+            prop_assert!((hi - lo) as f64 <= lo as f64 / 64.0 + 1.0);
             if i > 0 && v > 0 {
                 prop_assert_eq!(bounds(i - 1).1 + 1, lo);
             }

@@ -124,7 +124,9 @@ const [file, png] = process.argv.slice(2);
     const p95 = dom['checkout-api'].charts.find(c => c.id === 'trend-p95-checkout-api');
     expect(p95 && p95.fails === 2, `checkout-api p95: ${p95 && p95.fails} failing dots, expected 2`);
     expect(dom['checkout-api'].latest[0] === 'whole-profile: fail', `latest ${dom['checkout-api'].latest}`);
-    expect(dom['search-api'].latest[0] === 'whole-profile: pass', `latest ${dom['search-api'].latest}`);
+    // search-api's last release meets every SLO, but its p95 rose 290 -> 330 ms (+14 %) on the
+    // release before it: the daemon's comparison with the previous run makes that a warn.
+    expect(dom['search-api'].latest[0] === 'whole-profile: warn', `latest ${dom['search-api'].latest}`);
     await page.screenshot({ path: png, fullPage: true });
   } finally {
     await browser.close();
