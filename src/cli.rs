@@ -42,6 +42,18 @@ pub enum Command {
     History(HistoryArgs),
 }
 
+/// Where the evidence log is, for the commands that read it.
+#[derive(Debug, Args)]
+pub struct LogPath {
+    /// The log's active file or its folder.
+    #[arg(
+        env = "PERFASSIST_EVIDENCE",
+        default_value = "evidence",
+        value_name = "PATH"
+    )]
+    pub path: PathBuf,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HistoryFormat {
     Text,
@@ -51,13 +63,8 @@ pub enum HistoryFormat {
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// The log's active file or its folder.
-    #[arg(
-        env = "PERFASSIST_EVIDENCE",
-        default_value = "evidence",
-        value_name = "PATH"
-    )]
-    pub path: PathBuf,
+    #[command(flatten)]
+    pub log: LogPath,
     /// Only this service.
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
@@ -208,13 +215,8 @@ pub enum EvidenceCommand {
 
 #[derive(Debug, Args)]
 pub struct EvidenceVerifyArgs {
-    /// The log's active file or its folder.
-    #[arg(
-        env = "PERFASSIST_EVIDENCE",
-        default_value = "evidence",
-        value_name = "PATH"
-    )]
-    pub path: PathBuf,
+    #[command(flatten)]
+    pub log: LogPath,
     /// HMAC key file the log was written with.
     #[arg(long, value_name = "FILE")]
     pub evidence_key: Option<PathBuf>,
@@ -222,13 +224,8 @@ pub struct EvidenceVerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct EvidenceShowArgs {
-    /// The log's active file or its folder.
-    #[arg(
-        env = "PERFASSIST_EVIDENCE",
-        default_value = "evidence",
-        value_name = "PATH"
-    )]
-    pub path: PathBuf,
+    #[command(flatten)]
+    pub log: LogPath,
     /// Only records of this service.
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,

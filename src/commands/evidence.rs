@@ -37,7 +37,7 @@ fn verify_log(args: &EvidenceVerifyArgs) -> Result<i32, Failure> {
         .map(read_key)
         .transpose()
         .map_err(input_error)?;
-    let layout = Layout::discover(&args.path).map_err(input_error)?;
+    let layout = Layout::discover(&args.log.path).map_err(input_error)?;
     let report = verify::verify(&layout, key).map_err(input_error)?;
     let active = layout.active();
     for w in &report.warnings {
@@ -117,7 +117,7 @@ fn show_log(args: &EvidenceShowArgs) -> Result<i32, Failure> {
         outcome,
         since,
     };
-    let layout = Layout::discover(&args.path).map_err(input_error)?;
+    let layout = Layout::discover(&args.log.path).map_err(input_error)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut write_failed = None;

@@ -10,7 +10,7 @@ use perfassist::evidence::{EvidenceError, Layout};
 use perfassist::{exit, render};
 
 pub fn run(args: &HistoryArgs) -> Result<i32, Failure> {
-    let read = Layout::discover(&args.path).and_then(|l| history::read(&l));
+    let read = Layout::discover(&args.log.path).and_then(|l| history::read(&l));
     let (h, problems) = match read {
         Ok(r) => r,
         Err(e @ EvidenceError::Io { .. }) => return Err(Failure::Internal(e.to_string())),

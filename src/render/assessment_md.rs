@@ -27,19 +27,24 @@ fn count(n: Option<u64>) -> String {
     n.map_or("—".into(), |n| n.to_string())
 }
 
-/// The scenario line and the run's totals, then planned against achieved per stage.
-fn run_markdown(s: &mut String, a: &Assessment) {
-    let r = &a.run;
-    let judged = match &a.scenario {
+/// What the run was judged as; `quote` wraps the scenario's name (a backtick in Markdown).
+fn judged_as(a: &Assessment, quote: &str) -> String {
+    match &a.scenario {
         Some(sc) if sc.time_scale < 1.0 => format!(
-            "scenario `{}` ({}, time scale {})",
+            "scenario {quote}{}{quote} ({}, time scale {})",
             sc.name,
             sc.from,
             num(sc.time_scale)
         ),
-        Some(sc) => format!("scenario `{}` ({})", sc.name, sc.from),
+        Some(sc) => format!("scenario {quote}{}{quote} ({})", sc.name, sc.from),
         None => "the whole profile (no scenario)".into(),
-    };
+    }
+}
+
+/// The scenario line and the run's totals, then planned against achieved per stage.
+fn run_markdown(s: &mut String, a: &Assessment) {
+    let r = &a.run;
+    let judged = judged_as(a, "`");
     let _ = writeln!(
         s,
         "**Run**: judged as {judged} · {}\n",
@@ -83,18 +88,7 @@ fn run_markdown(s: &mut String, a: &Assessment) {
 
 fn run_text(s: &mut String, a: &Assessment) {
     let r = &a.run;
-    let judged = match &a.scenario {
-        Some(sc) if sc.time_scale < 1.0 => {
-            format!(
-                "scenario {} ({}, time scale {})",
-                sc.name,
-                sc.from,
-                num(sc.time_scale)
-            )
-        }
-        Some(sc) => format!("scenario {} ({})", sc.name, sc.from),
-        None => "the whole profile (no scenario)".into(),
-    };
+    let judged = judged_as(a, "");
     let _ = writeln!(
         s,
         "  run: judged as {judged}; {}",
