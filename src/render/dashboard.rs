@@ -6,7 +6,7 @@
 use maud::{Markup, html};
 
 use super::history::{figure, percent};
-use super::html::{Text, chart, page_styled, table, td, tdn};
+use super::html::{Text, page_styled, table, td, tdn};
 use super::num;
 use super::svg::{LIMIT_COLOUR, Level};
 use super::trend_svg::{TrendPoint, TrendSeries, trend_chart, verdict_colour};
@@ -228,7 +228,7 @@ fn trends(s: &ServiceView) -> Markup {
                 @if series.is_empty() {
                     p class="no-trend" { (Text(title)) ": not reported by any run." }
                 } @else {
-                    (chart(trend_chart(&format!("trend-{id}-{}", h.service), title, unit, series, levels)))
+                    (trend_chart(&format!("trend-{id}-{}", h.service), title, unit, series, levels))
                 }
                 "\n"
             }

@@ -5,7 +5,7 @@
 //! can forget. Values go in as `Text`, which escapes the single quote as well as maud's four
 //! characters: pages and the SVG charts (written by hand, escaped by `esc`) then escape alike,
 //! and the reviewed golden pages stay byte for byte. `PreEscaped` appears only for the constant
-//! style sheets and for charts that `svg.rs` and `trend_svg.rs` drew.
+//! style sheets; charts go in as `svg::Chart`, which only the chart modules can make.
 
 use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 
@@ -36,11 +36,6 @@ impl<S: AsRef<str>> Render for Text<S> {
     fn render_to(&self, buffer: &mut String) {
         esc_into(self.0.as_ref(), buffer);
     }
-}
-
-/// A chart drawn by `svg.rs` or `trend_svg.rs`, which escape every text they embed with `esc`.
-pub fn chart(svg: String) -> PreEscaped<String> {
-    PreEscaped(svg)
 }
 
 const STYLE: &str = "

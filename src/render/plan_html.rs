@@ -3,9 +3,9 @@
 
 use maud::{Markup, html};
 
-use super::html::{Text, chart, page, table, td, tdn};
+use super::html::{Text, page, table, td, tdn};
 use super::num;
-use super::svg::{self, Level, Series};
+use super::svg::{self, Chart, Level, Series};
 use crate::plan::{Plan, Scenario, StageKind};
 use crate::units::format_duration;
 
@@ -35,7 +35,7 @@ pub fn load_shape(sc: &Scenario) -> (Series, &'static str) {
     )
 }
 
-pub fn load_shape_chart(sc: &Scenario, peak_rps: f64) -> String {
+pub fn load_shape_chart(sc: &Scenario, peak_rps: f64) -> Chart {
     let (series, unit) = load_shape(sc);
     // A smoke test at a few requests/s would be a flat line under a peak drawn to scale.
     let levels: Vec<Level> = (sc.peak_rps >= 0.25 * peak_rps)
@@ -100,7 +100,7 @@ pub fn plan_html(p: &Plan) -> String {
         div.charts {
             "\n"
             @for sc in &p.scenarios {
-                (chart(load_shape_chart(sc, peak))) "\n"
+                (load_shape_chart(sc, peak)) "\n"
             }
         }
         "\n"

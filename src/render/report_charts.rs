@@ -5,13 +5,13 @@
 use super::ReportInput;
 use super::num;
 use super::plan_html::profile_peak;
-use super::svg::{self, Bar, LIMIT_COLOUR, Level, Mark, Series};
+use super::svg::{self, Bar, Chart, LIMIT_COLOUR, Level, Mark, Series};
 use crate::judge::Assessment;
 use crate::profile::Percentile;
 use crate::results::{Bucket, RunResults, Stats};
 
 /// Every chart the report has data for, in the order the page shows them.
-pub(super) fn report_charts(input: &ReportInput) -> Vec<String> {
+pub(super) fn report_charts(input: &ReportInput) -> Vec<Chart> {
     let (a, r) = (input.assessment, input.results);
     let peak = input.plan.map(profile_peak);
     interval_charts(a)
@@ -41,7 +41,7 @@ fn pct_metric(p: Percentile) -> String {
     format!("latency_{}_ms", p.key().replace('.', "_"))
 }
 
-fn latency_bars(a: &Assessment, r: &RunResults) -> Option<String> {
+fn latency_bars(a: &Assessment, r: &RunResults) -> Option<Chart> {
     let bars: Vec<Bar> = Percentile::ALL
         .iter()
         .filter_map(|p| {
@@ -80,7 +80,7 @@ pub(super) fn endpoint_scopes(a: &Assessment, r: &RunResults) -> Vec<(String, St
         .collect()
 }
 
-fn error_bars(a: &Assessment, r: &RunResults) -> Option<String> {
+fn error_bars(a: &Assessment, r: &RunResults) -> Option<Chart> {
     let mut bars = Vec::new();
     if let Some(e) = r.overall.error_rate() {
         bars.push(Bar {
@@ -110,7 +110,7 @@ fn error_bars(a: &Assessment, r: &RunResults) -> Option<String> {
     })
 }
 
-fn endpoint_latency_bars(a: &Assessment, r: &RunResults) -> Option<String> {
+fn endpoint_latency_bars(a: &Assessment, r: &RunResults) -> Option<Chart> {
     let p = [
         Percentile::P95,
         Percentile::P99,
@@ -147,7 +147,7 @@ fn endpoint_latency_bars(a: &Assessment, r: &RunResults) -> Option<String> {
 
 /// Every check with an interval, as bars at the observed value with the interval as an error bar
 /// and the objective as a tick: latency checks in one chart (ms), error rates in another (%).
-fn interval_charts(a: &Assessment) -> Vec<String> {
+fn interval_charts(a: &Assessment) -> Vec<Chart> {
     let mut out = Vec::new();
     for (id, title, unit, pick, scale) in [
         (
@@ -201,7 +201,7 @@ fn series_of(ts: &[Bucket], f: impl Fn(&Bucket) -> Option<f64>) -> Vec<(f64, f64
         .collect()
 }
 
-fn timeseries_charts(a: &Assessment, r: &RunResults, peak: Option<f64>) -> Vec<String> {
+fn timeseries_charts(a: &Assessment, r: &RunResults, peak: Option<f64>) -> Vec<Chart> {
     let ts = &r.timeseries;
     if ts.is_empty() {
         return Vec::new();

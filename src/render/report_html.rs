@@ -4,9 +4,10 @@
 
 use maud::{Markup, html};
 
-use super::html::{Text, chart, page, table, td, td_class, tdn};
+use super::html::{Text, page, table, td, td_class, tdn};
 use super::plan_html::{load_shape_chart, profile_peak};
 use super::report_charts::{endpoint_scopes, report_charts};
+use super::svg::Chart;
 use super::{ReportInput, num};
 use crate::judge::{Assessment, Change, CheckResult, Status, metric_name, show_value as show};
 use crate::results::RunResults;
@@ -283,14 +284,14 @@ fn story(a: &Assessment, evidence_hash: Option<&str>) -> Markup {
 }
 
 /// A heading over a row of charts; nothing when there are none.
-fn chart_row(heading: &str, charts: Vec<String>) -> Markup {
+fn chart_row(heading: &str, charts: Vec<Chart>) -> Markup {
     html! {
         @if !charts.is_empty() {
             h2 { (Text(heading)) } "\n"
             div.charts {
                 "\n"
                 @for c in charts {
-                    (chart(c)) "\n"
+                    (c) "\n"
                 }
             }
             "\n"
@@ -301,7 +302,7 @@ fn chart_row(heading: &str, charts: Vec<String>) -> Markup {
 pub fn report_html(input: &ReportInput) -> String {
     let a = input.assessment;
     let r = input.results;
-    let planned: Vec<String> = input
+    let planned: Vec<Chart> = input
         .plan
         .map(|p| {
             let peak = profile_peak(p);
@@ -349,7 +350,7 @@ pub fn report_html(input: &ReportInput) -> String {
             div.charts {
                 "\n"
                 @for c in planned {
-                    (chart(c)) "\n"
+                    (c) "\n"
                 }
             }
             "\n"
