@@ -3,10 +3,10 @@
 //! over its runs with the SLO lines and each run's verdict, and links to its plan, run reports
 //! and runner scripts. Built from the same history as `perfassist history`.
 
-use std::fmt::Write;
+use maud::{Markup, html};
 
 use super::history::{figure, percent};
-use super::html::{esc, page_styled, table, td, tdn};
+use super::html::{Text, page_styled, table, td, tdn};
 use super::num;
 use super::svg::{LIMIT_COLOUR, Level};
 use super::trend_svg::{TrendPoint, TrendSeries, trend_chart, verdict_colour};
@@ -44,78 +44,71 @@ const STYLE: &str = "body{max-width:1340px}.latest{display:flex;flex-wrap:wrap;g
 details{margin:.4em 0}details a{display:inline-block;margin-right:1em}\
 .dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin:0 4px 0 12px}";
 
-fn badge(verdict: &str, text: &str) -> String {
+fn badge(verdict: &str, text: &str) -> Markup {
     let class = match verdict {
         "pass" | "warn" | "fail" => verdict,
         _ => "inconclusive",
     };
-    format!(
-        "<span class=\"badge {class}\" data-verdict=\"{}\">{}</span>",
-        esc(verdict),
-        esc(text)
-    )
+    html! {
+        span class={ "badge " (Text(class)) } data-verdict=(Text(verdict)) { (Text(text)) }
+    }
 }
 
-fn anchor(service: &str) -> String {
-    format!("svc-{}", esc(service))
+fn anchor(service: &str) -> Text<String> {
+    Text(format!("svc-{service}"))
 }
 
-fn latest_badges(h: &ServiceHistory) -> String {
-    h.latest_by_scenario()
-        .iter()
-        .map(|r| {
-            let v = r.verdict.as_deref().unwrap_or("none");
-            badge(v, &format!("{}: {v}", r.scenario_label()))
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+fn latest_badges(h: &ServiceHistory) -> Markup {
+    let latest = h.latest_by_scenario();
+    html! {
+        @for (i, r) in latest.iter().enumerate() {
+            @if i > 0 { " " }
+            @let v = r.verdict.as_deref().unwrap_or("none");
+            (badge(v, &format!("{}: {v}", r.scenario_label())))
+        }
+    }
 }
 
 /// The plan and runner-script links of a service's overview row. The scripts link to their folder
 /// here: a page listing thousands of services must not hold twenty links for each.
-fn plan_cell(s: &ServiceView) -> String {
-    let mut links = Vec::new();
-    if let Some(href) = &s.plan {
-        links.push(format!("<a class=\"plan\" href=\"{}\">plan</a>", esc(href)));
-    }
-    if let Some((_, first)) = s.exports.first()
-        && let Some((dir, _)) = first.rsplit_once('/')
-    {
-        links.push(format!(
-            "<a class=\"exports\" href=\"{}/\">runner scripts</a>",
-            esc(dir)
-        ));
-    }
-    if links.is_empty() {
+fn plan_cell(s: &ServiceView) -> Markup {
+    let dir = s
+        .exports
+        .first()
+        .and_then(|(_, first)| first.rsplit_once('/'))
+        .map(|(dir, _)| dir);
+    if s.plan.is_none() && dir.is_none() {
         return td("—");
     }
-    format!("<td>{}</td>", links.join(" · "))
+    html! {
+        td {
+            @if let Some(href) = &s.plan {
+                a class="plan" href=(Text(href)) { "plan" }
+            }
+            @if let Some(dir) = dir {
+                @if s.plan.is_some() { " · " }
+                a class="exports" href={ (Text(dir)) "/" } { "runner scripts" }
+            }
+        }
+    }
 }
 
-fn overview(b: &mut String, services: &[ServiceView]) {
-    let rows: Vec<Vec<String>> = services
-        .iter()
-        .map(|s| {
-            let h = s.history;
-            vec![
-                if h.runs.is_empty() {
-                    td(&h.service)
-                } else {
-                    format!(
-                        "<td><a href=\"#{}\">{}</a></td>",
-                        anchor(&h.service),
-                        esc(&h.service)
-                    )
-                },
-                format!("<td class=\"latest-cell\">{}</td>", latest_badges(h)),
-                tdn(&h.runs.len().to_string()),
-                td(h.runs.last().map(|r| r.ts.as_str()).unwrap_or("—")),
-                plan_cell(s),
-            ]
-        })
-        .collect();
+fn overview(services: &[ServiceView]) -> Markup {
+    let rows = services.iter().map(|s| {
+        let h = s.history;
+        html! {
+            @if h.runs.is_empty() {
+                (td(&h.service))
+            } @else {
+                td { a href={ "#" (anchor(&h.service)) } { (Text(&h.service)) } }
+            }
+            td class="latest-cell" { (latest_badges(h)) }
+            (tdn(&h.runs.len().to_string()))
+            (td(h.runs.last().map(|r| r.ts.as_str()).unwrap_or("—")))
+            (plan_cell(s))
+        }
+    });
     table(
-        b,
         &[
             "Service",
             "Latest verdict by scenario",
@@ -123,8 +116,8 @@ fn overview(b: &mut String, services: &[ServiceView]) {
             "Last run",
             "Plan and scripts",
         ],
-        &rows,
-    );
+        rows,
+    )
 }
 
 fn series_by_scenario(
@@ -166,7 +159,7 @@ fn slo_level(name: &str, y: Option<f64>, colour: &'static str) -> Vec<Level> {
     .collect()
 }
 
-fn trends(b: &mut String, s: &ServiceView) {
+fn trends(s: &ServiceView) -> Markup {
     let h = s.history;
     let from = h.runs.len().saturating_sub(TREND_RUNS);
     let runs: Vec<(usize, &Run)> = h
@@ -228,43 +221,33 @@ fn trends(b: &mut String, s: &ServiceView) {
             slo_level("profile peak {} requests/s", s.peak_rps, "#6c757d"),
         ),
     ];
-    b.push_str("<div class=\"charts\">\n");
-    for (id, title, unit, series, levels) in charts {
-        if series.is_empty() {
-            let _ = writeln!(
-                b,
-                "<p class=\"no-trend\">{}: not reported by any run.</p>",
-                esc(title)
-            );
-            continue;
+    html! {
+        div.charts {
+            "\n"
+            @for (id, title, unit, series, levels) in &charts {
+                @if series.is_empty() {
+                    p class="no-trend" { (Text(title)) ": not reported by any run." }
+                } @else {
+                    (trend_chart(&format!("trend-{id}-{}", h.service), title, unit, series, levels))
+                }
+                "\n"
+            }
         }
-        let _ = writeln!(
-            b,
-            "{}",
-            trend_chart(
-                &format!("trend-{id}-{}", h.service),
-                title,
-                unit,
-                &series,
-                &levels
-            )
-        );
-    }
-    b.push_str("</div>\n");
-    if from > 0 {
-        let _ = writeln!(
-            b,
-            "<p>Trends show the newest {TREND_RUNS} of {} runs; <code>perfassist history --service {}</code> lists them all.</p>",
-            h.runs.len(),
-            esc(&h.service)
-        );
+        "\n"
+        @if from > 0 {
+            p {
+                "Trends show the newest " (TREND_RUNS) " of " (h.runs.len()) " runs; "
+                code { "perfassist history --service " (Text(&h.service)) } " lists them all."
+            }
+            "\n"
+        }
     }
 }
 
-fn runs_table(b: &mut String, s: &ServiceView) {
+fn runs_table(s: &ServiceView) -> Markup {
     let h = s.history;
     let none = Figures::default();
-    let rows: Vec<Vec<String>> = h
+    let rows = h
         .runs
         .iter()
         .enumerate()
@@ -273,42 +256,26 @@ fn runs_table(b: &mut String, s: &ServiceView) {
         .map(|(i, r)| {
             let f = r.figures.as_ref().unwrap_or(&none);
             let v = r.verdict.as_deref().unwrap_or("none");
-            let name = r
-                .results
-                .path
-                .rsplit('/')
-                .next()
-                .unwrap_or(&r.results.path)
-                .to_string();
-            vec![
-                tdn(&(i + 1).to_string()),
-                td(&r.ts),
-                td(r.scenario_label()),
-                format!("<td>{}</td>", badge(v, v)),
-                tdn(&f.requests.map(|n| n.to_string()).unwrap_or("—".into())),
-                tdn(&percent(f.error_rate)),
-                tdn(&figure(f.throughput_rps)),
-                tdn(&figure(f.p50_ms)),
-                tdn(&figure(f.p95_ms)),
-                tdn(&figure(f.p99_ms)),
-                match s.reports.get(i).and_then(|l| l.as_ref()) {
-                    Some(href) => format!(
-                        "<td><a class=\"report\" href=\"{}\">{}</a></td>",
-                        esc(href),
-                        esc(&name)
-                    ),
-                    None => td(&name),
-                },
-                format!(
-                    "<td><code title=\"{}\">{}</code></td>",
-                    esc(&r.hash),
-                    esc(r.hash.get(..12).unwrap_or(&r.hash))
-                ),
-            ]
-        })
-        .collect();
+            let name = r.results.path.rsplit('/').next().unwrap_or(&r.results.path);
+            html! {
+                (tdn(&(i + 1).to_string()))
+                (td(&r.ts))
+                (td(r.scenario_label()))
+                td { (badge(v, v)) }
+                (tdn(&f.requests.map(|n| n.to_string()).unwrap_or("—".into())))
+                (tdn(&percent(f.error_rate)))
+                (tdn(&figure(f.throughput_rps)))
+                (tdn(&figure(f.p50_ms)))
+                (tdn(&figure(f.p95_ms)))
+                (tdn(&figure(f.p99_ms)))
+                @match s.reports.get(i).and_then(|l| l.as_ref()) {
+                    Some(href) => td { a class="report" href=(Text(href)) { (Text(name)) } },
+                    None => (td(name)),
+                }
+                td { code title=(Text(&r.hash)) { (Text(r.hash.get(..12).unwrap_or(&r.hash))) } }
+            }
+        });
     table(
-        b,
         &[
             "#",
             "Time",
@@ -323,69 +290,123 @@ fn runs_table(b: &mut String, s: &ServiceView) {
             "Report",
             "Evidence record",
         ],
-        &rows,
-    );
+        rows,
+    )
 }
 
-fn service_section(b: &mut String, s: &ServiceView) {
+fn service_section(s: &ServiceView) -> Markup {
     let h = s.history;
-    let _ = writeln!(
-        b,
-        "<section class=\"service\" id=\"{}\" data-service=\"{}\">\n<h2>{}</h2>",
-        anchor(&h.service),
-        esc(&h.service),
-        esc(&h.service)
-    );
-    b.push_str("<p class=\"links\">");
-    if let Some(href) = &s.plan {
-        let _ = write!(b, "<a class=\"plan\" href=\"{}\">Plan</a>", esc(href));
-    }
-    let _ = writeln!(b, "{} run(s)</p>", h.runs.len());
-    if !s.exports.is_empty() {
-        let _ = write!(
-            b,
-            "<details class=\"exports\"><summary>Runner scripts ({})</summary>",
-            s.exports.len()
-        );
-        for (name, href) in &s.exports {
-            let _ = write!(b, "<a href=\"{}\">{}</a>", esc(href), esc(name));
+    html! {
+        section class="service" id=(anchor(&h.service)) data-service=(Text(&h.service)) {
+            "\n"
+            h2 { (Text(&h.service)) } "\n"
+            p class="links" {
+                @if let Some(href) = &s.plan {
+                    a class="plan" href=(Text(href)) { "Plan" }
+                }
+                (h.runs.len()) " run(s)"
+            }
+            "\n"
+            @if !s.exports.is_empty() {
+                details class="exports" {
+                    summary { "Runner scripts (" (s.exports.len()) ")" }
+                    @for (name, href) in &s.exports {
+                        a href=(Text(href)) { (Text(name)) }
+                    }
+                }
+                "\n"
+            }
+            div class="latest" { (latest_badges(h)) } "\n"
+            (trends(s))
+            (runs_table(s))
         }
-        b.push_str("</details>\n");
+        "\n"
     }
-    let _ = writeln!(b, "<div class=\"latest\">{}</div>", latest_badges(h));
-    trends(b, s);
-    runs_table(b, s);
-    b.push_str("</section>\n");
 }
 
 pub fn dashboard_html(input: &DashboardInput) -> String {
-    let mut b = String::new();
     let runs: usize = input.services.iter().map(|s| s.history.runs.len()).sum();
-    let _ = writeln!(
-        b,
-        "<h1>perfassist dashboard</h1>\n<p>{} service(s), {runs} run(s); updated {}. Built from the evidence log, like <code>perfassist history</code>.</p>",
-        input.services.len(),
-        esc(input.updated)
-    );
-    if input.services.is_empty() {
-        b.push_str("<p>Nothing processed yet: drop a profile into the inbox.</p>\n");
-    } else {
-        overview(&mut b, &input.services);
-        b.push_str("<p class=\"key\">Dots mark each run's verdict:");
-        for v in ["pass", "warn", "fail", "inconclusive"] {
-            let _ = write!(
-                b,
-                "<span class=\"dot\" style=\"background:{}\"></span>{v}",
-                verdict_colour(v)
-            );
+    let body = html! {
+        h1 { "perfassist dashboard" } "\n"
+        p {
+            (input.services.len()) " service(s), " (runs) " run(s); updated " (Text(input.updated))
+            ". Built from the evidence log, like " code { "perfassist history" } "."
         }
-        b.push_str("; dashed red lines are the SLO.</p>\n");
-        // Services without runs are the overview's rows alone, which keeps the page small when
-        // thousands of profiles arrive at once.
-        for s in input.services.iter().filter(|s| !s.history.runs.is_empty()) {
-            service_section(&mut b, s);
+        "\n"
+        @if input.services.is_empty() {
+            p { "Nothing processed yet: drop a profile into the inbox." } "\n"
+        } @else {
+            (overview(&input.services))
+            p class="key" {
+                "Dots mark each run's verdict:"
+                @for v in ["pass", "warn", "fail", "inconclusive"] {
+                    span class="dot" style={ "background:" (verdict_colour(v)) } {} (v)
+                }
+                "; dashed red lines are the SLO."
+            }
+            "\n"
+            // Services without runs are the overview's rows alone, which keeps the page small
+            // when thousands of profiles arrive at once.
+            @for s in input.services.iter().filter(|s| !s.history.runs.is_empty()) {
+                (service_section(s))
+            }
         }
+        footer {
+            "Generated by perfassist. Every verdict links to its evidence record by hash; "
+            code { "perfassist evidence verify" } " checks the chain."
+        }
+        "\n"
+    };
+    page_styled("perfassist dashboard", STYLE, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::history::Run;
+    use crate::evidence::{FileDigest, Outcome};
+
+    #[test]
+    fn names_from_the_log_cannot_add_markup() {
+        let evil = "<img src=x onerror=alert(1)>\"'&";
+        let h = ServiceHistory {
+            service: evil.into(),
+            plan: None,
+            runs: vec![Run {
+                ts: evil.into(),
+                scenario: Some(evil.into()),
+                verdict: Some(evil.into()),
+                outcome: Outcome::InterpretationGenerated,
+                results: FileDigest {
+                    path: format!("in/{evil}"),
+                    sha256: String::new(),
+                },
+                figures: None,
+                failed_checks: Vec::new(),
+                outputs: Vec::new(),
+                seq: 1,
+                hash: evil.into(),
+                judgements: 1,
+            }],
+        };
+        let page = dashboard_html(&DashboardInput {
+            updated: evil,
+            services: vec![ServiceView {
+                history: &h,
+                slo: None,
+                peak_rps: None,
+                plan: Some(evil.into()),
+                exports: vec![(evil.into(), format!("{evil}/exports/{evil}"))],
+                reports: vec![Some(evil.into())],
+            }],
+        });
+        assert!(!page.contains("<img"), "{page}");
+        assert!(!page.contains("=\"x\" onerror"));
+        let escaped = "&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;";
+        assert!(page.contains(&format!("<h2>{escaped}</h2>")));
+        assert!(page.contains(&format!("id=\"svc-{escaped}\"")));
+        assert!(page.contains(&format!(
+            "class=\"badge inconclusive\" data-verdict=\"{escaped}\""
+        )));
     }
-    b.push_str("<footer>Generated by perfassist. Every verdict links to its evidence record by hash; <code>perfassist evidence verify</code> checks the chain.</footer>\n");
-    page_styled("perfassist dashboard", STYLE, &b)
 }

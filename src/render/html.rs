@@ -1,11 +1,22 @@
 //! The page every HTML rendering shares: one self-contained document with its style inline and a
 //! content security policy that forbids fetching anything, plus the escaping all markup uses.
+//!
+//! Pages are built with maud's `html!`, which escapes every value spliced into it, so no caller
+//! can forget. Values go in as `Text`, which escapes the single quote as well as maud's four
+//! characters: pages and the SVG charts (written by hand, escaped by `esc`) then escape alike,
+//! and the reviewed golden pages stay byte for byte. `PreEscaped` appears only for the constant
+//! style sheets; charts go in as `svg::Chart`, which only the chart modules can make.
 
-use std::fmt::Write;
+use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 
 /// Escapes text for HTML and SVG content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    esc_into(s, &mut out);
+    out
+}
+
+fn esc_into(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -16,7 +27,15 @@ pub fn esc(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
+}
+
+/// Text spliced into a page, escaped as `esc` does.
+pub struct Text<S>(pub S);
+
+impl<S: AsRef<str>> Render for Text<S> {
+    fn render_to(&self, buffer: &mut String) {
+        esc_into(self.0.as_ref(), buffer);
+    }
 }
 
 const STYLE: &str = "
@@ -37,52 +56,59 @@ footer{margin-top:2em;color:#666;font-size:.85em}
 ";
 
 /// A complete HTML document around `body`.
-pub fn page(title: &str, body: &str) -> String {
+pub fn page(title: &str, body: Markup) -> String {
     page_styled(title, "", body)
 }
 
-/// `page` with more style rules after the shared ones (a wider page, say).
-pub fn page_styled(title: &str, style: &str, body: &str) -> String {
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
-<link rel=\"icon\" href=\"data:,\">\n<title>{}</title>\n<style>{STYLE}{style}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
-        esc(title)
-    );
-    s
-}
-
-/// A table from a header row and body rows of ready-made cells (`<td>…</td>`).
-pub fn table(out: &mut String, head: &[&str], rows: &[Vec<String>]) {
-    out.push_str("<table>\n<tr>");
-    for h in head {
-        let _ = write!(out, "<th>{}</th>", esc(h));
-    }
-    out.push_str("</tr>\n");
-    for r in rows {
-        out.push_str("<tr>");
-        for c in r {
-            out.push_str(c);
+/// `page` with more style rules after the shared ones (a wider page, say). The rules are a
+/// constant: a style sheet is not escaped, so nothing from outside may reach it.
+pub fn page_styled(title: &str, style: &'static str, body: Markup) -> String {
+    html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            "\n"
+            head {
+                "\n"
+                meta charset="utf-8"; "\n"
+                meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
+                meta http-equiv="Content-Security-Policy"
+                    content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"; "\n"
+                link rel="icon" href="data:,"; "\n"
+                title { (Text(title)) } "\n"
+                style { (PreEscaped(STYLE)) (PreEscaped(style)) } "\n"
+            }
+            "\n"
+            body { "\n" (body) }
+            "\n"
         }
-        out.push_str("</tr>\n");
+        "\n"
     }
-    out.push_str("</table>\n");
+    .into_string()
 }
 
-pub fn td(text: &str) -> String {
-    format!("<td>{}</td>", esc(text))
+/// A table from a header row and body rows, each row its cells (`td` elements).
+pub fn table(head: &[&str], rows: impl IntoIterator<Item = Markup>) -> Markup {
+    html! {
+        table {
+            "\n"
+            tr { @for h in head { th { (Text(h)) } } } "\n"
+            @for r in rows { tr { (r) } "\n" }
+        }
+        "\n"
+    }
+}
+
+pub fn td(text: &str) -> Markup {
+    html! { td { (Text(text)) } }
 }
 
 /// A right-aligned numeric cell.
-pub fn tdn(text: &str) -> String {
-    format!("<td class=\"n\">{}</td>", esc(text))
+pub fn tdn(text: &str) -> Markup {
+    html! { td.n { (Text(text)) } }
 }
 
-pub fn td_class(class: &str, text: &str) -> String {
-    format!("<td class=\"{}\">{}</td>", esc(class), esc(text))
+pub fn td_class(class: &str, text: &str) -> Markup {
+    html! { td class=(Text(class)) { (Text(text)) } }
 }
 
 #[cfg(test)]
@@ -98,9 +124,24 @@ mod tests {
     }
 
     #[test]
+    fn spliced_text_and_attributes_are_escaped() {
+        let cell = td_class("x\" onclick=\"y", "<b>'&'</b>").into_string();
+        assert_eq!(
+            cell,
+            "<td class=\"x&quot; onclick=&quot;y\">&lt;b&gt;&#39;&amp;&#39;&lt;/b&gt;</td>"
+        );
+        let t = table(&["<h>"], [td("a")]).into_string();
+        assert_eq!(
+            t,
+            "<table>\n<tr><th>&lt;h&gt;</th></tr>\n<tr><td>a</td></tr>\n</table>\n"
+        );
+    }
+
+    #[test]
     fn page_fetches_nothing() {
-        let p = page("t", "<p>x</p>");
+        let p = page("t</title>", html! { p { "x" } });
         assert!(p.contains("default-src 'none'"));
+        assert!(p.contains("<title>t&lt;/title&gt;</title>"));
         for needle in ["http://", "https://", "<script", "src=\"//"] {
             assert!(!p.contains(needle), "{needle}");
         }

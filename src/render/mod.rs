@@ -9,6 +9,7 @@ mod junit;
 mod plan_html;
 mod plan_md;
 mod pretty;
+mod report_charts;
 mod report_html;
 mod svg;
 mod trend_svg;

@@ -1,11 +1,11 @@
 //! A plan as a self-contained HTML page: the load shape of each scenario as a chart, beside its
 //! stages, checks and abort conditions.
 
-use std::fmt::Write;
+use maud::{Markup, html};
 
-use super::html::{esc, page, table, td, tdn};
+use super::html::{Text, page, table, td, tdn};
 use super::num;
-use super::svg::{self, Level, Series};
+use super::svg::{self, Chart, Level, Series};
 use crate::plan::{Plan, Scenario, StageKind};
 use crate::units::format_duration;
 
@@ -35,7 +35,7 @@ pub fn load_shape(sc: &Scenario) -> (Series, &'static str) {
     )
 }
 
-pub fn load_shape_chart(sc: &Scenario, peak_rps: f64) -> String {
+pub fn load_shape_chart(sc: &Scenario, peak_rps: f64) -> Chart {
     let (series, unit) = load_shape(sc);
     // A smoke test at a few requests/s would be a flat line under a peak drawn to scale.
     let levels: Vec<Level> = (sc.peak_rps >= 0.25 * peak_rps)
@@ -70,14 +70,6 @@ pub fn profile_peak(p: &Plan) -> f64 {
 }
 
 pub fn plan_html(p: &Plan) -> String {
-    let mut b = String::new();
-    let _ = writeln!(b, "<h1>Load test plan: {}</h1>", esc(&p.service));
-    if let Some(ds) = &p.data_safety {
-        let _ = writeln!(b, "<p class=\"badge fail\">{}</p>", esc(&ds.warning));
-    }
-    if let Some(sum) = &p.summary {
-        let _ = writeln!(b, "<p>{}</p>", esc(sum));
-    }
     let slo: Vec<String> = p
         .slo
         .latency_ms
@@ -89,86 +81,80 @@ pub fn plan_html(p: &Plan) -> String {
                 .map(|e| format!("error rate ≤ {} %", num(e * 100.0))),
         )
         .collect();
-    let _ = writeln!(
-        b,
-        "<p>SLOs: {}<br>Target: {}<br>Profile digest: <code>{}</code></p>",
-        esc(&slo.join(", ")),
-        esc(p.target.as_deref().unwrap_or("not set")),
-        esc(&p.profile_digest)
-    );
-    let _ = writeln!(b, "<h2>Load shapes</h2>\n<div class=\"charts\">");
     let peak = profile_peak(p);
-    for sc in &p.scenarios {
-        b.push_str(&load_shape_chart(sc, peak));
-        b.push('\n');
-    }
-    b.push_str("</div>\n");
-    for sc in &p.scenarios {
-        let _ = writeln!(
-            b,
-            "<h2>Scenario {} ({}, peak {} requests/s)</h2>\n<p>{}</p>",
-            esc(sc.name),
-            esc(&format_duration(sc.total_duration_s)),
-            num(sc.peak_rps),
-            esc(&sc.purpose)
-        );
-        let rows: Vec<Vec<String>> = sc
-            .stages
-            .iter()
-            .zip(sc.stage_offsets())
-            .map(|(st, at)| {
-                vec![
-                    td(&st.name),
-                    td(&format_duration(at)),
-                    td(&format_duration(st.duration_s)),
-                    tdn(&match st.kind {
-                        StageKind::Hold => format!("hold {}", num(st.target_rps)),
-                        StageKind::Ramp => {
-                            format!("ramp {} → {}", num(st.start_rps), num(st.target_rps))
-                        }
-                    }),
-                ]
-            })
-            .collect();
-        table(
-            &mut b,
-            &["Stage", "Starts at", "Duration", "Load (requests/s)"],
-            &rows,
-        );
-        let checks: Vec<Vec<String>> = sc
-            .checks
-            .iter()
-            .map(|c| {
-                vec![
-                    td(&c.metric),
-                    td(c.endpoint.as_deref().unwrap_or("overall")),
-                    tdn(&format!("{} {}", c.comparator.symbol(), num(c.threshold))),
-                    td(&c.stages.join(", ")),
-                ]
-            })
-            .collect();
-        table(&mut b, &["Check", "Scope", "Objective", "During"], &checks);
-        if !sc.abort_conditions.is_empty() {
-            b.push_str("<p>Stop the test if:</p>\n<ul>\n");
-            for a in &sc.abort_conditions {
-                let _ = writeln!(
-                    b,
-                    "<li><code>{}</code> {} {} for {} s: {}</li>",
-                    esc(&a.metric),
-                    esc(a.comparator.symbol()),
-                    num(a.threshold),
-                    a.sustained_s,
-                    esc(&a.reason)
-                );
+    let body = html! {
+        h1 { "Load test plan: " (Text(&p.service)) } "\n"
+        @if let Some(ds) = &p.data_safety {
+            p.badge.fail { (Text(&ds.warning)) } "\n"
+        }
+        @if let Some(sum) = &p.summary {
+            p { (Text(sum)) } "\n"
+        }
+        p {
+            "SLOs: " (Text(slo.join(", "))) br;
+            "Target: " (Text(p.target.as_deref().unwrap_or("not set"))) br;
+            "Profile digest: " code { (Text(&p.profile_digest)) }
+        }
+        "\n"
+        h2 { "Load shapes" } "\n"
+        div.charts {
+            "\n"
+            @for sc in &p.scenarios {
+                (load_shape_chart(sc, peak)) "\n"
             }
-            b.push_str("</ul>\n");
+        }
+        "\n"
+        @for sc in &p.scenarios {
+            (scenario_section(sc))
+        }
+        footer { (Text(p.schema)) " · generated by " (Text(&p.generator)) } "\n"
+    };
+    page(&format!("Load test plan: {}", p.service), body)
+}
+
+fn scenario_section(sc: &Scenario) -> Markup {
+    let stages = sc.stages.iter().zip(sc.stage_offsets()).map(|(st, at)| {
+        let load = match st.kind {
+            StageKind::Hold => format!("hold {}", num(st.target_rps)),
+            StageKind::Ramp => format!("ramp {} → {}", num(st.start_rps), num(st.target_rps)),
+        };
+        html! {
+            (td(&st.name))
+            (td(&format_duration(at)))
+            (td(&format_duration(st.duration_s)))
+            (tdn(&load))
+        }
+    });
+    let checks = sc.checks.iter().map(|c| {
+        html! {
+            (td(&c.metric))
+            (td(c.endpoint.as_deref().unwrap_or("overall")))
+            (tdn(&format!("{} {}", c.comparator.symbol(), num(c.threshold))))
+            (td(&c.stages.join(", ")))
+        }
+    });
+    html! {
+        h2 {
+            "Scenario " (Text(sc.name)) " (" (Text(format_duration(sc.total_duration_s)))
+            ", peak " (num(sc.peak_rps)) " requests/s)"
+        }
+        "\n"
+        p { (Text(&sc.purpose)) } "\n"
+        (table(&["Stage", "Starts at", "Duration", "Load (requests/s)"], stages))
+        (table(&["Check", "Scope", "Objective", "During"], checks))
+        @if !sc.abort_conditions.is_empty() {
+            p { "Stop the test if:" } "\n"
+            ul {
+                "\n"
+                @for a in &sc.abort_conditions {
+                    li {
+                        code { (Text(&a.metric)) } " " (Text(a.comparator.symbol())) " "
+                        (num(a.threshold)) " for " (a.sustained_s) " s: " (Text(&a.reason))
+                    }
+                    "\n"
+                }
+            }
+            "\n"
         }
     }
-    let _ = writeln!(
-        b,
-        "<footer>{} · generated by {}</footer>",
-        esc(p.schema),
-        esc(&p.generator)
-    );
-    page(&format!("Load test plan: {}", p.service), &b)
 }

@@ -21,6 +21,29 @@ pub const LIMIT_COLOUR: &str = "#c0392b";
 /// A bar over its objective: the palette's vermillion, apart from the objective line's red.
 const OVER_COLOUR: &str = "#d55e00";
 
+/// A drawn chart. Only this module and `trend_svg` make one, and they pass every text they
+/// embed through `esc`, so a page splices it in unescaped.
+pub struct Chart(String);
+
+impl Chart {
+    pub(super) fn drawn(svg: String) -> Chart {
+        Chart(svg)
+    }
+}
+
+impl std::ops::Deref for Chart {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl maud::Render for Chart {
+    fn render_to(&self, buffer: &mut String) {
+        buffer.push_str(&self.0);
+    }
+}
+
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
@@ -189,7 +212,7 @@ pub fn line_chart(
     y_label: &str,
     series: &[Series],
     lvls: &[Level],
-) -> String {
+) -> Chart {
     line_chart_marked(id, title, x_label, y_label, series, lvls, &[])
 }
 
@@ -202,7 +225,7 @@ pub fn line_chart_marked(
     series: &[Series],
     lvls: &[Level],
     marks: &[Mark],
-) -> String {
+) -> Chart {
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
     let ys = series
         .iter()
@@ -259,12 +282,12 @@ pub fn line_chart_marked(
         legend(&mut s, &names);
     }
     s.push_str("</svg>");
-    s
+    Chart(s)
 }
 
 /// Vertical bars with an objective tick across each bar that has one; bars over their objective
 /// are drawn in the limit colour.
-pub fn bar_chart(id: &str, title: &str, y_label: &str, bars: &[Bar]) -> String {
+pub fn bar_chart(id: &str, title: &str, y_label: &str, bars: &[Bar]) -> Chart {
     let (_, y1) = bounds(
         bars.iter()
             .map(|b| b.value)
@@ -351,7 +374,7 @@ pub fn bar_chart(id: &str, title: &str, y_label: &str, bars: &[Bar]) -> String {
         }
     }
     s.push_str("</svg>");
-    s
+    Chart(s)
 }
 
 /// A long series (raw samples, hours of one-second buckets) drawn point by point would make

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::html::esc;
-use super::svg::{Axis, Frame, Level, PALETTE, bounds, grid, legend, levels, open, p};
+use super::svg::{Axis, Chart, Frame, Level, PALETTE, bounds, grid, legend, levels, open, p};
 
 /// One run's value in a trend.
 pub struct TrendPoint {
@@ -46,7 +46,7 @@ pub fn trend_chart(
     y_label: &str,
     series: &[TrendSeries],
     lvls: &[Level],
-) -> String {
+) -> Chart {
     let runs = series.iter().flat_map(|s| s.points.iter().map(|p| p.run));
     let first = runs.clone().min().unwrap_or(1);
     let last = runs.max().unwrap_or(1);
@@ -95,7 +95,7 @@ pub fn trend_chart(
         legend(&mut s, &names);
     }
     s.push_str("</svg>");
-    s
+    Chart::drawn(s)
 }
 
 #[cfg(test)]

@@ -1,6 +1,13 @@
 //! Delimited records read line by line from a stream: a fast path that splits unquoted lines in
 //! place, and full CSV quoting rules (quoted delimiters, doubled quotes, newlines) where a line
 //! has a quote. Memory stays at one record, whatever the file size.
+//!
+//! Why not the `csv` crate's reader: it owns the buffer, so the JTL fast path could not take
+//! whole lines from it (`take_lines`); it gives the first record after a blank line the blank
+//! line's number (BurntSushi/rust-csv#208, #395 for CRLF), which our messages would misreport; a
+//! file cut inside a quoted cell reads as a complete record, losing the "incomplete last line"
+//! note; and a lone `\r` ends a record there, where this reader keeps it as cell text. With
+//! `csv-core` the framing above would stay ours and only `split_quoted` would move.
 
 use std::io::BufRead;
 
@@ -211,6 +218,17 @@ mod tests {
         assert_eq!(rows[3].2, ["5", "", ""]);
         assert_eq!(rows[3].0, 6);
         assert_eq!(rows[4], (7, false, vec!["6".into(), "7".into()]));
+    }
+
+    #[test]
+    fn lines_count_blank_and_crlf_lines_and_a_lone_cr_is_data() {
+        let rows = all("1,2\r\n\r\n\n3,4\na,b\rc,d\n");
+        assert_eq!(rows[1], (4, true, vec!["3".into(), "4".into()]));
+        assert_eq!(
+            rows[2],
+            (5, true, vec!["a".into(), "b\rc".into(), "d".into()])
+        );
+        assert_eq!(rows.len(), 3);
     }
 
     #[test]
