@@ -20,6 +20,7 @@ use super::inbox::{self, Candidate};
 use super::inflight::{Blame, Inflight, Suspect};
 use super::settings::Settings;
 use super::state::{self, Entry, Kind, State, Status};
+use super::status::Counters;
 use super::stop::Stop;
 use crate::classify::{self, HEAD_LEN};
 use crate::diag::Diagnostic;
@@ -46,17 +47,6 @@ pub enum Handled {
     Ignored,
     /// Its outputs could not be written (disk full, ...): nothing was recorded, retry later.
     Failed,
-}
-
-/// Counters for the current run of the daemon (and for `--once`'s exit code).
-#[derive(Debug, Clone, Default)]
-pub struct Counters {
-    pub processed: u64,
-    pub rejected: u64,
-    pub slo_failed: u64,
-    pub removed: u64,
-    /// Inputs or batches that could not be recorded because outputs or evidence failed to write.
-    pub failed: u64,
 }
 
 /// An HTML report waiting for the hash of its evidence record.
