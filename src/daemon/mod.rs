@@ -2,6 +2,7 @@
 //! for files to settle, hands them to the engine in batches and commits each batch durably.
 
 mod dashboard;
+mod dispatch;
 pub mod engine;
 mod events;
 pub mod inbox;
@@ -28,11 +29,12 @@ use notify::{RecursiveMode, Watcher};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
-use engine::{Engine, Handled};
+use dispatch::{Mode, handle_all, handle_batch};
+use engine::Engine;
 use events::{follow_new_folders, on_event};
 use inbox::Candidate;
 use inflight::Blame;
-use queue::{Pending, Queue};
+use queue::{Pending, Queue, modified_within};
 pub use settings::Settings;
 use stop::Stop;
 
@@ -209,98 +211,6 @@ fn save_meta(engine: &mut Engine, queue: &Queue) {
 const RETRY_FIRST: Duration = Duration::from_secs(2);
 const RETRY_MAX: Duration = Duration::from_secs(60);
 
-/// Profiles are prepared on every core this many at a time, which bounds the plans held in memory.
-const PREPARE_CHUNK: usize = 256;
-
-/// How a batch is handled.
-#[derive(Clone, Copy)]
-struct Mode {
-    /// Other cores may prepare profiles.
-    workers: bool,
-    /// The batch is a retry of an input in progress when the process died (see `inflight`).
-    retry: bool,
-    /// A file that fails to parse is rejected only once it has been quiet for `LIVE_SETTLE`
-    /// (a writer may append again); otherwise it is deferred. `--once` judges everything now.
-    patient: bool,
-}
-
-/// Handles `ready` items in order. Profiles are prepared chunk by chunk on every core, the next
-/// chunk while the engine applies the current one, so both cores stay busy in a burst.
-/// Returns every item with `Some` when it must be retried later.
-fn handle_all(
-    engine: &mut Engine,
-    ready: Vec<(Candidate, Pending)>,
-    patient: bool,
-) -> Vec<(Candidate, Option<Pending>)> {
-    let mode = Mode {
-        workers: true,
-        retry: false,
-        patient,
-    };
-    handle_batch(engine, ready, mode)
-}
-
-/// `handle_all` in a given mode. Every input is noted before any is processed (see
-/// `inflight`), so one that kills the process is set aside after the restart instead of
-/// killing it again.
-fn handle_batch(
-    engine: &mut Engine,
-    ready: Vec<(Candidate, Pending)>,
-    mode: Mode,
-) -> Vec<(Candidate, Option<Pending>)> {
-    let Mode {
-        workers,
-        retry,
-        patient,
-    } = mode;
-    let workers = workers && engine::workers_for(ready.len().min(PREPARE_CHUNK)).is_some();
-    let inputs: Vec<&Candidate> = ready.iter().map(|(c, _)| c).collect();
-    engine.begin_batch(&inputs, workers, retry);
-    let mut chunks: Vec<Vec<(Candidate, Pending)>> = Vec::new();
-    let mut ready = ready.into_iter().peekable();
-    while ready.peek().is_some() {
-        chunks.push(ready.by_ref().take(PREPARE_CHUNK).collect());
-    }
-    let job_for = |engine: &Engine, chunk: Option<&Vec<(Candidate, Pending)>>| {
-        chunk
-            .filter(|_| workers)
-            .and_then(|c| engine.prepare_job(&c.iter().map(|(c, _)| c).collect::<Vec<_>>()))
-    };
-    let mut out = Vec::new();
-    std::thread::scope(|s| {
-        let mut next = job_for(engine, chunks.first()).map(|job| s.spawn(move || job.run()));
-        for i in 0..chunks.len() {
-            if let Some(ready) = next.take().and_then(|h| h.join().ok()) {
-                engine.adopt_prepared(ready);
-            }
-            next = job_for(engine, chunks.get(i + 1)).map(|job| s.spawn(move || job.run()));
-            for (c, p) in std::mem::take(&mut chunks[i]) {
-                let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
-                let key = state::key(&c.rel);
-                let mark = engine.input_mark(&key);
-                let t0 = std::time::Instant::now();
-                let allow_reject = !patient
-                    || (!p.early
-                        && !modified_within(
-                            &engine.settings().inbox.join(&c.rel),
-                            events::LIVE_SETTLE,
-                        ));
-                match engine.handle(&c, allow_reject) {
-                    Handled::Deferred => out.push((c, Some(Pending { early: false, ..p }))),
-                    outcome => {
-                        tracing::debug!(?outcome, "handled");
-                        engine.note_handled(&key, outcome, mark, p.seen.into_std(), t0.elapsed());
-                        out.push((c, None));
-                    }
-                }
-            }
-            engine.discard_prepared();
-        }
-    });
-    engine.end_batch();
-    out
-}
-
 /// Deals with the input that killed the previous process, if its note blames one. An input in
 /// progress at a death is tried again alone; one that was being retried alone when the process
 /// died again is set aside (when it is still the same file), and everything else carries on.
@@ -390,15 +300,6 @@ fn is_raw_sample_stream(path: &Path) -> bool {
     let read = std::fs::File::open(path).and_then(|f| f.take(8192).read_to_end(&mut head));
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     read.is_ok() && crate::results::is_raw_sample_stream(&name, &head)
-}
-
-/// True when the file changed less than `window` ago (a writer may still be at work).
-fn modified_within(path: &Path, window: Duration) -> bool {
-    std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age < window)
 }
 
 async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
