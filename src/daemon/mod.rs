@@ -4,6 +4,7 @@
 mod dashboard;
 mod dispatch;
 pub mod engine;
+mod error;
 mod events;
 pub mod inbox;
 mod inflight;
@@ -16,7 +17,6 @@ mod reports;
 pub mod settings;
 pub mod state;
 pub mod status;
-mod stop;
 mod systemd;
 mod writers;
 
@@ -31,12 +31,12 @@ use tokio::time::Instant;
 
 use dispatch::{Mode, handle_all, handle_batch};
 use engine::Engine;
+pub use error::DaemonError;
 use events::{follow_new_folders, on_event};
 use inbox::Candidate;
 use inflight::Blame;
 use queue::{Pending, Queue, modified_within};
 pub use settings::Settings;
-use stop::Stop;
 
 /// Runs the daemon until SIGTERM/SIGINT, or once over the inbox with `once`. Returns the exit code.
 pub fn run(s: Settings, once: bool) -> i32 {
@@ -53,10 +53,10 @@ pub fn run(s: Settings, once: bool) -> i32 {
     rt.block_on(async move {
         match main_loop(s, once).await {
             Ok(code) => code,
-            Err(Stop { code, message }) => {
-                tracing::error!("{message}");
-                eprintln!("error: {message}");
-                code
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("error: {e}");
+                e.code()
             }
         }
     })
@@ -87,7 +87,7 @@ fn process_due(
     queue: &mut Queue,
     settle: Duration,
     mut events: Option<(&mut Events, &Path)>,
-) -> Result<Batch, String> {
+) -> Result<Batch, DaemonError> {
     let start = Instant::now();
     let failed_before = engine.counters.failed;
     let mut handled = 0;
@@ -147,8 +147,9 @@ fn process_due(
     }
     let handling = start.elapsed();
     // Also commits records queued outside this batch (removals found by a rescan).
-    let committed = engine.commit().is_ok();
-    refused(engine)?;
+    let committed = engine.commit();
+    stop_if_refused(&committed)?;
+    let committed = committed.is_ok();
     engine.finish_batch(committed);
     let recorded = committed && engine.counters.failed == failed_before;
     let committed = start.elapsed();
@@ -168,14 +169,15 @@ fn process_due(
     })
 }
 
-/// Stops the daemon once the evidence writer refused the log's end (see `Engine::log_refused`):
-/// a retry would be refused again, and skipping the record would lose a result.
-fn refused(engine: &Engine) -> Result<(), String> {
-    match &engine.log_refused {
-        Some(msg) => Err(format!(
+/// Stops the daemon once the evidence writer refused the log's end: a retry would be refused
+/// again, and skipping the record would lose a result. Any other failed commit is retried.
+fn stop_if_refused(commit: &Result<(), DaemonError>) -> Result<(), DaemonError> {
+    match commit {
+        Err(DaemonError::LogRefused(msg)) => Err(DaemonError::LogRefused(format!(
             "{msg}. Stopping: nothing can be recorded until the log is repaired; the inputs not recorded are processed at the next start"
-        )),
-        None => Ok(()),
+        ))),
+        Err(e) if e.is_fatal() => Err(e.clone()),
+        _ => Ok(()),
     }
 }
 
@@ -202,7 +204,7 @@ impl Batch {
 /// evidence log, already durable, covers the state in between).
 fn save_meta(engine: &mut Engine, queue: &Queue) {
     if let Err(e) = engine.flush_meta(queue.items.len(), queue.items.is_empty(), false) {
-        engine.meta_failed(&e);
+        engine.meta_failed(&e.to_string());
     }
     engine.queue_depth(queue.items.len());
 }
@@ -214,7 +216,7 @@ const RETRY_MAX: Duration = Duration::from_secs(60);
 /// Deals with the input that killed the previous process, if its note blames one. An input in
 /// progress at a death is tried again alone; one that was being retried alone when the process
 /// died again is set aside (when it is still the same file), and everything else carries on.
-fn recover_from_crash(engine: &mut Engine) -> Result<(), String> {
+fn recover_from_crash(engine: &mut Engine) -> Result<(), DaemonError> {
     let inbox = engine.settings().inbox.clone();
     match engine.take_blame() {
         Blame::Nobody => return Ok(()),
@@ -302,13 +304,13 @@ fn is_raw_sample_stream(path: &Path) -> bool {
     read.is_ok() && crate::results::is_raw_sample_stream(&name, &head)
 }
 
-async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
+async fn main_loop(s: Settings, once: bool) -> Result<i32, DaemonError> {
     let settle = s.settle;
     let poll = s.poll;
     let mut engine = Engine::open(s)?;
     // The watcher reports absolute paths; compare them with the inbox's canonical path.
     let inbox = std::fs::canonicalize(&engine.settings().inbox)
-        .map_err(|e| format!("{}: {e}", engine.settings().inbox.display()))?;
+        .map_err(|e| DaemonError::fatal(format!("{}: {e}", engine.settings().inbox.display())))?;
     let mut queue = Queue::default();
     recover_from_crash(&mut engine)?;
 
@@ -337,11 +339,10 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
             c.processed, c.rejected, c.slo_failed, c.removed
         );
         if c.failed > 0 {
-            return Err(format!(
+            return Err(DaemonError::Retry(format!(
                 "{} input(s) could not be recorded because outputs or evidence could not be written; see the errors above",
                 c.failed
-            )
-            .into());
+            )));
         }
         return Ok(if c.rejected > 0 {
             crate::exit::BAD_INPUT
@@ -375,7 +376,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
                 handler,
                 notify::Config::default().with_poll_interval(interval),
             )
-            .map_err(|e| format!("cannot start the poll watcher: {e}"))?,
+            .map_err(|e| DaemonError::fatal(format!("cannot start the poll watcher: {e}")))?,
         ),
         None => Box::new(notify::recommended_watcher(handler).map_err(|e| watch_error(&e))?),
     };
@@ -384,9 +385,10 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
         .map_err(|e| watch_error(&e))?;
     tracing::info!(inbox = %inbox.display(), mode = if poll.is_some() { "poll" } else { "events" }, "watching");
 
-    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let signal_error = |e: std::io::Error| DaemonError::fatal(e.to_string());
+    let mut term = signal(SignalKind::terminate()).map_err(signal_error)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(signal_error)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(signal_error)?;
     // A second SIGTERM or SIGINT while shutting down ends the process at once.
     let stopping = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -474,8 +476,9 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
             tracing::info!("rescanning the inbox");
             scan_into(&mut engine, &mut queue, Instant::now());
             // Removals found by the scan are recorded now, even if nothing else is due.
-            let committed = engine.commit().is_ok();
-            refused(&engine)?;
+            let committed = engine.commit();
+            stop_if_refused(&committed)?;
+            let committed = committed.is_ok();
             engine.finish_batch(committed);
             after_batch((!committed).then_some(false), &mut retry_at);
             save_meta(&mut engine, &queue);
@@ -493,11 +496,11 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
     Ok(crate::exit::OK)
 }
 
-fn watch_error(e: &notify::Error) -> String {
-    match &e.kind {
+fn watch_error(e: &notify::Error) -> DaemonError {
+    DaemonError::Fatal(match &e.kind {
         notify::ErrorKind::MaxFilesWatch => {
             "the inotify watch limit is reached: raise fs.inotify.max_user_watches (sysctl) or use --poll".into()
         }
         _ => format!("cannot watch the inbox: {e}"),
-    }
+    })
 }

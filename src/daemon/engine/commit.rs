@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use super::Engine;
+use crate::daemon::DaemonError;
 use crate::daemon::settings::Settings;
 use crate::evidence;
 use crate::judge;
@@ -25,12 +26,11 @@ pub(super) struct PendingHtml {
 const META_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The evidence log's options from the daemon's settings.
-pub(super) fn log_options(s: &Settings) -> Result<evidence::Options, String> {
+pub(super) fn log_options(s: &Settings) -> Result<evidence::Options, DaemonError> {
     let key = match &s.evidence_key {
-        Some(p) => Some(
-            std::fs::read(p)
-                .map_err(|e| format!("{}: cannot read evidence key: {e}", p.display()))?,
-        ),
+        Some(p) => Some(std::fs::read(p).map_err(|e| {
+            DaemonError::fatal(format!("{}: cannot read evidence key: {e}", p.display()))
+        })?),
         None => None,
     };
     Ok(evidence::Options {
@@ -48,24 +48,24 @@ impl Engine {
     /// be written (a full disk, a folder turned read-only) or the evidence cannot be appended,
     /// nothing of the batch is recorded: its temporaries are deleted, the state is put back as
     /// it was, and the error says so; a later rescan then processes the same inputs again.
-    pub fn commit(&mut self) -> Result<(), String> {
+    pub fn commit(&mut self) -> Result<(), DaemonError> {
         let result = self.commit_outputs_and_evidence();
         if let Err(e) = &result {
-            self.abort(e);
+            self.abort(&e.to_string());
         } else {
             self.undo.committed(&self.counters);
         }
         result
     }
 
-    fn commit_outputs_and_evidence(&mut self) -> Result<(), String> {
+    fn commit_outputs_and_evidence(&mut self) -> Result<(), DaemonError> {
         if let Some(e) = self.write_error.take() {
-            return Err(format!("cannot write outputs: {e}"));
+            return Err(DaemonError::Retry(format!("cannot write outputs: {e}")));
         }
         if !self.batch.is_empty() {
             self.batch
                 .commit()
-                .map_err(|e| format!("cannot write outputs: {e}"))?;
+                .map_err(|e| DaemonError::Retry(format!("cannot write outputs: {e}")))?;
         }
         if self.events.is_empty() {
             return Ok(());
@@ -74,10 +74,10 @@ impl Engine {
             Ok(a) => a,
             Err(e) => {
                 let msg = format!("cannot append to the evidence log: {e}");
-                if matches!(e, evidence::EvidenceError::Refused { .. }) {
-                    self.log_refused = Some(msg.clone());
-                }
-                return Err(msg);
+                return Err(match e {
+                    evidence::EvidenceError::Refused { .. } => DaemonError::LogRefused(msg),
+                    _ => DaemonError::Retry(msg),
+                });
             }
         };
         if let Some(last) = appended.last() {
@@ -134,15 +134,15 @@ impl Engine {
         queue_depth: usize,
         force: bool,
         durable: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), DaemonError> {
         if !self.dirty || (!force && self.last_meta.elapsed() < META_INTERVAL) {
             return Ok(());
         }
         self.state
             .save(&self.s.state_dir, durable)
-            .map_err(|e| format!("cannot save state: {e}"))?;
+            .map_err(|e| DaemonError::Retry(format!("cannot save state: {e}")))?;
         crate::daemon::status::write(&self.s, &self.state, &self.counters, queue_depth)
-            .map_err(|e| format!("cannot write status: {e}"))?;
+            .map_err(|e| DaemonError::Retry(format!("cannot write status: {e}")))?;
         self.dirty = false;
         self.last_meta = std::time::Instant::now();
         self.meta_saved();
@@ -150,10 +150,10 @@ impl Engine {
     }
 
     /// Reopens the evidence log (after SIGHUP, e.g. when an operator moved files aside).
-    pub fn reopen_log(&mut self) -> Result<(), String> {
+    pub fn reopen_log(&mut self) -> Result<(), DaemonError> {
         let opts = log_options(&self.s)?;
         self.log = evidence::Log::open(&self.s.evidence_dir.join("evidence.jsonl"), opts)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| DaemonError::fatal(e.to_string()))?;
         Ok(())
     }
 }

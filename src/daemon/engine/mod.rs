@@ -18,12 +18,12 @@ use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, Utc};
 
+use super::DaemonError;
 use super::inbox::{self, Candidate};
 use super::inflight::{Blame, Inflight, Suspect};
 use super::settings::Settings;
 use super::state::{self, Entry, Kind, State, Status};
 use super::status::Counters;
-use super::stop::Stop;
 use crate::classify::{self, HEAD_LEN};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
@@ -85,9 +85,6 @@ pub struct Engine {
     /// The first output of the current batch that could not be written (disk full, ...).
     write_error: Option<String>,
     pub counters: Counters,
-    /// Set when the evidence writer refuses the log's end: retrying cannot help, the operator
-    /// must repair the log, so the daemon stops (the batch was rolled back and is redone later).
-    pub log_refused: Option<String>,
     dirty: bool,
     last_meta: std::time::Instant,
     /// Logs, metrics and the dashboard (see `observe`).
@@ -101,20 +98,19 @@ fn now() -> String {
 }
 
 impl Engine {
-    pub fn open(s: Settings) -> Result<Engine, Stop> {
+    pub fn open(s: Settings) -> Result<Engine, DaemonError> {
         for dir in [&s.inbox, &s.outbox, &s.evidence_dir, &s.state_dir] {
             if !dir.exists() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DaemonError::fatal(format!("{}: cannot create folder: {e}", dir.display()))
+                })?;
             }
         }
         let instance = super::instance::lock(&s.state_dir)?;
-        let inbox_canon =
-            std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
+        let inbox_canon = std::fs::canonicalize(&s.inbox)
+            .map_err(|e| DaemonError::fatal(format!("{}: {e}", s.inbox.display())))?;
         let mut state = State::load(&s.state_dir)?;
-        state
-            .bind_inbox(&inbox_canon, &s.state_dir)
-            .map_err(Stop::bad_setting)?;
+        state.bind_inbox(&inbox_canon, &s.state_dir)?;
         // Safe now that no other daemon writes here: a killed instance's temporaries go.
         let swept = super::instance::sweep_temporaries(&s.outbox, 6);
         if swept > 0 {
@@ -126,7 +122,7 @@ impl Engine {
         let (inflight, blame) = Inflight::open(&s.state_dir);
         let opts = log_options(&s)?;
         let log = evidence::Log::open(&s.evidence_dir.join("evidence.jsonl"), opts)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| DaemonError::fatal(e.to_string()))?;
         let prefix = format!("{}/", s.inbox.display());
         for r in state::replay(&s.evidence_dir, state.evidence_seq) {
             state.evidence_seq = state.evidence_seq.max(r.seq);
@@ -185,7 +181,6 @@ impl Engine {
             blame,
             write_error: None,
             counters: Counters::default(),
-            log_refused: None,
             dirty: true,
             last_meta: std::time::Instant::now(),
             obs,
