@@ -4,7 +4,7 @@
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 
-use super::DaemonError;
+use super::error::DaemonError;
 
 const LOCK_FILE: &str = "perfassist.lock";
 

@@ -17,7 +17,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use super::DaemonError;
+use super::error::DaemonError;
 use super::metrics::Metrics;
 
 /// Prometheus asks for this type and parses it (including the final `# EOF`).

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::DaemonError;
+use super::error::DaemonError;
 
 pub const STATE_VERSION: u32 = 1;
 const FILE_NAME: &str = "perfassist-state.json";

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use super::Engine;
-use crate::daemon::DaemonError;
+use crate::daemon::error::DaemonError;
 use crate::daemon::settings::Settings;
 use crate::evidence;
 use crate::judge;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, Utc};
 
-use super::DaemonError;
+use super::error::DaemonError;
 use super::inbox::{self, Candidate};
 use super::inflight::{Blame, Inflight, Suspect};
 use super::settings::Settings;
