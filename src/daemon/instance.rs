@@ -4,6 +4,8 @@
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 
+use super::error::DaemonError;
+
 const LOCK_FILE: &str = "perfassist.lock";
 
 /// Holds the state folder for this process; dropping it (or the process ending in any way)
@@ -15,7 +17,7 @@ pub struct InstanceLock {
 
 /// Takes the state folder's lock, or says which process holds it. Two daemons on the same
 /// state would process every input twice and overwrite each other's state file.
-pub fn lock(state_dir: &Path) -> Result<InstanceLock, String> {
+pub fn lock(state_dir: &Path) -> Result<InstanceLock, DaemonError> {
     let path = state_dir.join(LOCK_FILE);
     let mut file = std::fs::OpenOptions::new()
         .read(true)
@@ -23,14 +25,19 @@ pub fn lock(state_dir: &Path) -> Result<InstanceLock, String> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(|e| format!("{}: cannot open the lock file: {e}", path.display()))?;
+        .map_err(|e| {
+            DaemonError::fatal(format!(
+                "{}: cannot open the lock file: {e}",
+                path.display()
+            ))
+        })?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
-            return Err(format!(
+            return Err(DaemonError::fatal(format!(
                 "another perfassist daemon{} is already using the state folder {}; stop it first, or give this one its own --state (and inbox and outbox)",
                 if holder.is_empty() {
                     String::new()
@@ -38,10 +45,13 @@ pub fn lock(state_dir: &Path) -> Result<InstanceLock, String> {
                     format!(" (pid {holder})")
                 },
                 state_dir.display()
-            ));
+            )));
         }
         Err(std::fs::TryLockError::Error(e)) => {
-            return Err(format!("{}: cannot lock: {e}", path.display()));
+            return Err(DaemonError::fatal(format!(
+                "{}: cannot lock: {e}",
+                path.display()
+            )));
         }
     }
     // Only a hint for the message above; the lock itself is what counts.
@@ -126,8 +136,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = lock(dir.path()).unwrap();
         let err = lock(dir.path()).unwrap_err();
+        assert!(err.is_fatal(), "{err:?}");
         assert!(
-            err.contains(&format!("pid {}", std::process::id())),
+            err.to_string()
+                .contains(&format!("pid {}", std::process::id())),
             "{err}"
         );
         drop(first);

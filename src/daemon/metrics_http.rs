@@ -17,6 +17,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
+use super::error::DaemonError;
 use super::metrics::Metrics;
 
 /// Prometheus asks for this type and parses it (including the final `# EOF`).
@@ -27,10 +28,10 @@ const MAX_CONNECTIONS: usize = 16;
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Binds the listener; the daemon refuses to start when it cannot.
-pub async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, String> {
+pub async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, DaemonError> {
     TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("--metrics-listen {addr}: cannot listen: {e}"))
+        .map_err(|e| DaemonError::fatal(format!("--metrics-listen {addr}: cannot listen: {e}")))
 }
 
 /// Serves until the runtime ends.

@@ -2,7 +2,9 @@
 //! for files to settle, hands them to the engine in batches and commits each batch durably.
 
 mod dashboard;
+mod dispatch;
 pub mod engine;
+mod error;
 mod events;
 pub mod inbox;
 mod inflight;
@@ -15,7 +17,6 @@ mod reports;
 pub mod settings;
 pub mod state;
 pub mod status;
-mod stop;
 mod systemd;
 mod writers;
 
@@ -28,13 +29,14 @@ use notify::{RecursiveMode, Watcher};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
-use engine::{Engine, Handled};
+use dispatch::{Mode, handle_all, handle_batch};
+use engine::Engine;
+pub use error::DaemonError;
 use events::{follow_new_folders, on_event};
 use inbox::Candidate;
 use inflight::Blame;
-use queue::{Pending, Queue};
+use queue::{Pending, Queue, modified_within};
 pub use settings::Settings;
-use stop::Stop;
 
 /// Runs the daemon until SIGTERM/SIGINT, or once over the inbox with `once`. Returns the exit code.
 pub fn run(s: Settings, once: bool) -> i32 {
@@ -51,10 +53,10 @@ pub fn run(s: Settings, once: bool) -> i32 {
     rt.block_on(async move {
         match main_loop(s, once).await {
             Ok(code) => code,
-            Err(Stop { code, message }) => {
-                tracing::error!("{message}");
-                eprintln!("error: {message}");
-                code
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("error: {e}");
+                e.code()
             }
         }
     })
@@ -85,7 +87,7 @@ fn process_due(
     queue: &mut Queue,
     settle: Duration,
     mut events: Option<(&mut Events, &Path)>,
-) -> Result<Batch, String> {
+) -> Result<Batch, DaemonError> {
     let start = Instant::now();
     let failed_before = engine.counters.failed;
     let mut handled = 0;
@@ -145,8 +147,9 @@ fn process_due(
     }
     let handling = start.elapsed();
     // Also commits records queued outside this batch (removals found by a rescan).
-    let committed = engine.commit().is_ok();
-    refused(engine)?;
+    let committed = engine.commit();
+    stop_if_refused(&committed)?;
+    let committed = committed.is_ok();
     engine.finish_batch(committed);
     let recorded = committed && engine.counters.failed == failed_before;
     let committed = start.elapsed();
@@ -166,14 +169,15 @@ fn process_due(
     })
 }
 
-/// Stops the daemon once the evidence writer refused the log's end (see `Engine::log_refused`):
-/// a retry would be refused again, and skipping the record would lose a result.
-fn refused(engine: &Engine) -> Result<(), String> {
-    match &engine.log_refused {
-        Some(msg) => Err(format!(
+/// Stops the daemon once the evidence writer refused the log's end: a retry would be refused
+/// again, and skipping the record would lose a result. Any other failed commit is retried.
+fn stop_if_refused(commit: &Result<(), DaemonError>) -> Result<(), DaemonError> {
+    match commit {
+        Err(DaemonError::LogRefused(msg)) => Err(DaemonError::LogRefused(format!(
             "{msg}. Stopping: nothing can be recorded until the log is repaired; the inputs not recorded are processed at the next start"
-        )),
-        None => Ok(()),
+        ))),
+        Err(e) if e.is_fatal() => Err(e.clone()),
+        _ => Ok(()),
     }
 }
 
@@ -200,7 +204,7 @@ impl Batch {
 /// evidence log, already durable, covers the state in between).
 fn save_meta(engine: &mut Engine, queue: &Queue) {
     if let Err(e) = engine.flush_meta(queue.items.len(), queue.items.is_empty(), false) {
-        engine.meta_failed(&e);
+        engine.meta_failed(&e.to_string());
     }
     engine.queue_depth(queue.items.len());
 }
@@ -209,102 +213,10 @@ fn save_meta(engine: &mut Engine, queue: &Queue) {
 const RETRY_FIRST: Duration = Duration::from_secs(2);
 const RETRY_MAX: Duration = Duration::from_secs(60);
 
-/// Profiles are prepared on every core this many at a time, which bounds the plans held in memory.
-const PREPARE_CHUNK: usize = 256;
-
-/// How a batch is handled.
-#[derive(Clone, Copy)]
-struct Mode {
-    /// Other cores may prepare profiles.
-    workers: bool,
-    /// The batch is a retry of an input in progress when the process died (see `inflight`).
-    retry: bool,
-    /// A file that fails to parse is rejected only once it has been quiet for `LIVE_SETTLE`
-    /// (a writer may append again); otherwise it is deferred. `--once` judges everything now.
-    patient: bool,
-}
-
-/// Handles `ready` items in order. Profiles are prepared chunk by chunk on every core, the next
-/// chunk while the engine applies the current one, so both cores stay busy in a burst.
-/// Returns every item with `Some` when it must be retried later.
-fn handle_all(
-    engine: &mut Engine,
-    ready: Vec<(Candidate, Pending)>,
-    patient: bool,
-) -> Vec<(Candidate, Option<Pending>)> {
-    let mode = Mode {
-        workers: true,
-        retry: false,
-        patient,
-    };
-    handle_batch(engine, ready, mode)
-}
-
-/// `handle_all` in a given mode. Every input is noted before any is processed (see
-/// `inflight`), so one that kills the process is set aside after the restart instead of
-/// killing it again.
-fn handle_batch(
-    engine: &mut Engine,
-    ready: Vec<(Candidate, Pending)>,
-    mode: Mode,
-) -> Vec<(Candidate, Option<Pending>)> {
-    let Mode {
-        workers,
-        retry,
-        patient,
-    } = mode;
-    let workers = workers && engine::workers_for(ready.len().min(PREPARE_CHUNK)).is_some();
-    let inputs: Vec<&Candidate> = ready.iter().map(|(c, _)| c).collect();
-    engine.begin_batch(&inputs, workers, retry);
-    let mut chunks: Vec<Vec<(Candidate, Pending)>> = Vec::new();
-    let mut ready = ready.into_iter().peekable();
-    while ready.peek().is_some() {
-        chunks.push(ready.by_ref().take(PREPARE_CHUNK).collect());
-    }
-    let job_for = |engine: &Engine, chunk: Option<&Vec<(Candidate, Pending)>>| {
-        chunk
-            .filter(|_| workers)
-            .and_then(|c| engine.prepare_job(&c.iter().map(|(c, _)| c).collect::<Vec<_>>()))
-    };
-    let mut out = Vec::new();
-    std::thread::scope(|s| {
-        let mut next = job_for(engine, chunks.first()).map(|job| s.spawn(move || job.run()));
-        for i in 0..chunks.len() {
-            if let Some(ready) = next.take().and_then(|h| h.join().ok()) {
-                engine.adopt_prepared(ready);
-            }
-            next = job_for(engine, chunks.get(i + 1)).map(|job| s.spawn(move || job.run()));
-            for (c, p) in std::mem::take(&mut chunks[i]) {
-                let _span = tracing::info_span!("job", input = %c.rel.display()).entered();
-                let key = state::key(&c.rel);
-                let mark = engine.input_mark(&key);
-                let t0 = std::time::Instant::now();
-                let allow_reject = !patient
-                    || (!p.early
-                        && !modified_within(
-                            &engine.settings().inbox.join(&c.rel),
-                            events::LIVE_SETTLE,
-                        ));
-                match engine.handle(&c, allow_reject) {
-                    Handled::Deferred => out.push((c, Some(Pending { early: false, ..p }))),
-                    outcome => {
-                        tracing::debug!(?outcome, "handled");
-                        engine.note_handled(&key, outcome, mark, p.seen.into_std(), t0.elapsed());
-                        out.push((c, None));
-                    }
-                }
-            }
-            engine.discard_prepared();
-        }
-    });
-    engine.end_batch();
-    out
-}
-
 /// Deals with the input that killed the previous process, if its note blames one. An input in
 /// progress at a death is tried again alone; one that was being retried alone when the process
 /// died again is set aside (when it is still the same file), and everything else carries on.
-fn recover_from_crash(engine: &mut Engine) -> Result<(), String> {
+fn recover_from_crash(engine: &mut Engine) -> Result<(), DaemonError> {
     let inbox = engine.settings().inbox.clone();
     match engine.take_blame() {
         Blame::Nobody => return Ok(()),
@@ -392,22 +304,13 @@ fn is_raw_sample_stream(path: &Path) -> bool {
     read.is_ok() && crate::results::is_raw_sample_stream(&name, &head)
 }
 
-/// True when the file changed less than `window` ago (a writer may still be at work).
-fn modified_within(path: &Path, window: Duration) -> bool {
-    std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok())
-        .is_some_and(|age| age < window)
-}
-
-async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
+async fn main_loop(s: Settings, once: bool) -> Result<i32, DaemonError> {
     let settle = s.settle;
     let poll = s.poll;
     let mut engine = Engine::open(s)?;
     // The watcher reports absolute paths; compare them with the inbox's canonical path.
     let inbox = std::fs::canonicalize(&engine.settings().inbox)
-        .map_err(|e| format!("{}: {e}", engine.settings().inbox.display()))?;
+        .map_err(|e| DaemonError::fatal(format!("{}: {e}", engine.settings().inbox.display())))?;
     let mut queue = Queue::default();
     recover_from_crash(&mut engine)?;
 
@@ -436,11 +339,10 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
             c.processed, c.rejected, c.slo_failed, c.removed
         );
         if c.failed > 0 {
-            return Err(format!(
+            return Err(DaemonError::Retry(format!(
                 "{} input(s) could not be recorded because outputs or evidence could not be written; see the errors above",
                 c.failed
-            )
-            .into());
+            )));
         }
         return Ok(if c.rejected > 0 {
             crate::exit::BAD_INPUT
@@ -474,7 +376,7 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
                 handler,
                 notify::Config::default().with_poll_interval(interval),
             )
-            .map_err(|e| format!("cannot start the poll watcher: {e}"))?,
+            .map_err(|e| DaemonError::fatal(format!("cannot start the poll watcher: {e}")))?,
         ),
         None => Box::new(notify::recommended_watcher(handler).map_err(|e| watch_error(&e))?),
     };
@@ -483,9 +385,10 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
         .map_err(|e| watch_error(&e))?;
     tracing::info!(inbox = %inbox.display(), mode = if poll.is_some() { "poll" } else { "events" }, "watching");
 
-    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let signal_error = |e: std::io::Error| DaemonError::fatal(e.to_string());
+    let mut term = signal(SignalKind::terminate()).map_err(signal_error)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(signal_error)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(signal_error)?;
     // A second SIGTERM or SIGINT while shutting down ends the process at once.
     let stopping = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -573,8 +476,9 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
             tracing::info!("rescanning the inbox");
             scan_into(&mut engine, &mut queue, Instant::now());
             // Removals found by the scan are recorded now, even if nothing else is due.
-            let committed = engine.commit().is_ok();
-            refused(&engine)?;
+            let committed = engine.commit();
+            stop_if_refused(&committed)?;
+            let committed = committed.is_ok();
             engine.finish_batch(committed);
             after_batch((!committed).then_some(false), &mut retry_at);
             save_meta(&mut engine, &queue);
@@ -592,11 +496,11 @@ async fn main_loop(s: Settings, once: bool) -> Result<i32, Stop> {
     Ok(crate::exit::OK)
 }
 
-fn watch_error(e: &notify::Error) -> String {
-    match &e.kind {
+fn watch_error(e: &notify::Error) -> DaemonError {
+    DaemonError::Fatal(match &e.kind {
         notify::ErrorKind::MaxFilesWatch => {
             "the inotify watch limit is reached: raise fs.inotify.max_user_watches (sysctl) or use --poll".into()
         }
         _ => format!("cannot watch the inbox: {e}"),
-    }
+    })
 }

@@ -145,3 +145,12 @@ impl Queue {
         out
     }
 }
+
+/// True when the file changed less than `window` ago (a writer may still be at work).
+pub(super) fn modified_within(path: &Path, window: Duration) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age < window)
+}

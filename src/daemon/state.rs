@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::error::DaemonError;
+
 pub const STATE_VERSION: u32 = 1;
 const FILE_NAME: &str = "perfassist-state.json";
 
@@ -73,22 +75,22 @@ pub fn path(state_dir: &Path) -> PathBuf {
 impl State {
     /// Loads the saved state; a missing file is a fresh start. A damaged file is an error the
     /// operator must see (silently starting over would redo every input).
-    pub fn load(state_dir: &Path) -> Result<State, String> {
+    pub fn load(state_dir: &Path) -> Result<State, DaemonError> {
         let p = path(state_dir);
         match std::fs::read(&p) {
             Ok(bytes) => {
                 let s: State = serde_json::from_slice(&bytes).map_err(|e| {
-                    format!(
+                    DaemonError::fatal(format!(
                         "{}: damaged state file ({e}); move it aside to rebuild from the inbox",
                         p.display()
-                    )
+                    ))
                 })?;
                 if s.version != STATE_VERSION {
-                    return Err(format!(
+                    return Err(DaemonError::fatal(format!(
                         "{}: state version {} is not supported (expected {STATE_VERSION})",
                         p.display(),
                         s.version
-                    ));
+                    )));
                 }
                 Ok(s)
             }
@@ -96,20 +98,20 @@ impl State {
                 version: STATE_VERSION,
                 ..Default::default()
             }),
-            Err(e) => Err(format!("{}: {e}", p.display())),
+            Err(e) => Err(DaemonError::fatal(format!("{}: {e}", p.display()))),
         }
     }
 
     /// Ties this state to `inbox` (a canonical path), or says why it belongs to another inbox.
     /// A state from before inboxes were recorded is adopted by the first inbox it is used with.
-    pub fn bind_inbox(&mut self, inbox: &Path, state_dir: &Path) -> Result<(), String> {
+    pub fn bind_inbox(&mut self, inbox: &Path, state_dir: &Path) -> Result<(), DaemonError> {
         let name = inbox.to_string_lossy().into_owned();
         match &self.inbox {
-            Some(bound) if *bound != name => Err(format!(
+            Some(bound) if *bound != name => Err(DaemonError::BadSetting(format!(
                 "the state folder {} belongs to the inbox {bound}, not {name}: give each inbox its own --state and --evidence; if the inbox itself moved, change \"inbox\" in {} to the new path",
                 state_dir.display(),
                 path(state_dir).display()
-            )),
+            ))),
             Some(_) => Ok(()),
             None => {
                 self.inbox = Some(name);

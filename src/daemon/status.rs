@@ -4,12 +4,22 @@
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use super::engine::Counters;
 use super::settings::Settings;
 use super::state::{State, Status};
 
 pub const STATUS_SCHEMA: &str = "perfassist.status/v1";
 pub const FILE_NAME: &str = "status.json";
+
+/// Counters for the current run of the daemon (and for `--once`'s exit code).
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    pub processed: u64,
+    pub rejected: u64,
+    pub slo_failed: u64,
+    pub removed: u64,
+    /// Inputs or batches that could not be recorded because outputs or evidence failed to write.
+    pub failed: u64,
+}
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Report {

@@ -1,6 +1,7 @@
 //! The service profile: what a service is, the traffic it sees and the SLOs it promises.
 //! `load` turns profile text into a validated `ServiceProfile` plus every problem found in it.
 
+mod fields;
 mod read;
 mod schema;
 

@@ -5,29 +5,31 @@
 
 mod prepare;
 pub use prepare::workers_for;
+mod commit;
 mod observe;
 pub use observe::Mark;
 mod profiles;
 mod rejects;
 mod runs;
+mod undo;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{SecondsFormat, Utc};
 
+use super::error::DaemonError;
 use super::inbox::{self, Candidate};
 use super::inflight::{Blame, Inflight, Suspect};
 use super::settings::Settings;
 use super::state::{self, Entry, Kind, State, Status};
-use super::stop::Stop;
+use super::status::Counters;
 use crate::classify::{self, HEAD_LEN};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
-use crate::judge;
-use crate::plan::Plan;
 use crate::profile::ServiceProfile;
-use crate::{output, render, results};
+use crate::{output, results};
+use commit::{PendingHtml, log_options};
 
 /// Error reports for inputs whose service cannot be told go here; no service can have this name
 /// (service names start with a letter or digit).
@@ -46,26 +48,6 @@ pub enum Handled {
     Ignored,
     /// Its outputs could not be written (disk full, ...): nothing was recorded, retry later.
     Failed,
-}
-
-/// Counters for the current run of the daemon (and for `--once`'s exit code).
-#[derive(Debug, Clone, Default)]
-pub struct Counters {
-    pub processed: u64,
-    pub rejected: u64,
-    pub slo_failed: u64,
-    pub removed: u64,
-    /// Inputs or batches that could not be recorded because outputs or evidence failed to write.
-    pub failed: u64,
-}
-
-/// An HTML report waiting for the hash of its evidence record.
-struct PendingHtml {
-    event: usize,
-    path: PathBuf,
-    assessment: judge::Assessment,
-    results: results::RunResults,
-    plan: Option<Plan>,
 }
 
 /// A service's current profile. Its plan is not kept: plans are large (tens of kilobytes each,
@@ -92,12 +74,8 @@ pub struct Engine {
     batch: output::Batch,
     events: Vec<evidence::Event>,
     pending_html: Vec<PendingHtml>,
-    /// State entries as they were before the current batch changed them, and the counters at
-    /// its start: restored when the batch cannot be made durable, so its inputs are retried.
-    undo: HashMap<String, Option<Entry>>,
-    /// The same for the input being handled, in order, to take back just that input.
-    input_undo: Vec<(String, Option<Entry>)>,
-    counters_before: Counters,
+    /// What the batch, and the input being handled, changed in the state (see `undo`).
+    undo: undo::UndoLog,
     /// The last run judged of each service, scenario (`None`: judged against the whole profile)
     /// and results format, with its input key: the next one is compared with it.
     baselines: HashMap<(String, Option<String>, String), (String, results::RunResults)>,
@@ -107,9 +85,6 @@ pub struct Engine {
     /// The first output of the current batch that could not be written (disk full, ...).
     write_error: Option<String>,
     pub counters: Counters,
-    /// Set when the evidence writer refuses the log's end: retrying cannot help, the operator
-    /// must repair the log, so the daemon stops (the batch was rolled back and is redone later).
-    pub log_refused: Option<String>,
     dirty: bool,
     last_meta: std::time::Instant,
     /// Logs, metrics and the dashboard (see `observe`).
@@ -118,46 +93,24 @@ pub struct Engine {
     last_failure: Option<String>,
 }
 
-/// How often the state and status files are rewritten during a burst.
-const META_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// The evidence log's options from the daemon's settings.
-fn log_options(s: &Settings) -> Result<evidence::Options, String> {
-    let key = match &s.evidence_key {
-        Some(p) => Some(
-            std::fs::read(p)
-                .map_err(|e| format!("{}: cannot read evidence key: {e}", p.display()))?,
-        ),
-        None => None,
-    };
-    Ok(evidence::Options {
-        max_bytes: Some(s.evidence_max_bytes),
-        daily: s.evidence_daily,
-        keep_files: s.evidence_keep_files,
-        keep_days: s.evidence_keep_days,
-        key,
-    })
-}
-
 fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 impl Engine {
-    pub fn open(s: Settings) -> Result<Engine, Stop> {
+    pub fn open(s: Settings) -> Result<Engine, DaemonError> {
         for dir in [&s.inbox, &s.outbox, &s.evidence_dir, &s.state_dir] {
             if !dir.exists() {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("{}: cannot create folder: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    DaemonError::fatal(format!("{}: cannot create folder: {e}", dir.display()))
+                })?;
             }
         }
         let instance = super::instance::lock(&s.state_dir)?;
-        let inbox_canon =
-            std::fs::canonicalize(&s.inbox).map_err(|e| format!("{}: {e}", s.inbox.display()))?;
+        let inbox_canon = std::fs::canonicalize(&s.inbox)
+            .map_err(|e| DaemonError::fatal(format!("{}: {e}", s.inbox.display())))?;
         let mut state = State::load(&s.state_dir)?;
-        state
-            .bind_inbox(&inbox_canon, &s.state_dir)
-            .map_err(Stop::bad_setting)?;
+        state.bind_inbox(&inbox_canon, &s.state_dir)?;
         // Safe now that no other daemon writes here: a killed instance's temporaries go.
         let swept = super::instance::sweep_temporaries(&s.outbox, 6);
         if swept > 0 {
@@ -169,7 +122,7 @@ impl Engine {
         let (inflight, blame) = Inflight::open(&s.state_dir);
         let opts = log_options(&s)?;
         let log = evidence::Log::open(&s.evidence_dir.join("evidence.jsonl"), opts)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| DaemonError::fatal(e.to_string()))?;
         let prefix = format!("{}/", s.inbox.display());
         for r in state::replay(&s.evidence_dir, state.evidence_seq) {
             state.evidence_seq = state.evidence_seq.max(r.seq);
@@ -222,15 +175,12 @@ impl Engine {
             batch,
             events: Vec::new(),
             pending_html: Vec::new(),
-            undo: HashMap::new(),
-            input_undo: Vec::new(),
-            counters_before: Counters::default(),
+            undo: undo::UndoLog::default(),
             baselines: HashMap::new(),
             inflight,
             blame,
             write_error: None,
             counters: Counters::default(),
-            log_refused: None,
             dirty: true,
             last_meta: std::time::Instant::now(),
             obs,
@@ -303,7 +253,7 @@ impl Engine {
         let html = self.pending_html.len();
         let staged = self.batch.mark();
         let counters = self.counters.clone();
-        self.input_undo.clear();
+        self.undo.start_input();
         let handled = self.handle_inner(c, allow_reject, false);
         let Some(why) = self.write_error.take() else {
             return handled;
@@ -317,7 +267,8 @@ impl Engine {
         self.pending_html.truncate(html);
         self.batch.rollback_to(staged);
         self.counters = counters;
-        for (key, before) in std::mem::take(&mut self.input_undo).into_iter().rev() {
+        let entries: Vec<_> = self.undo.take_input().collect();
+        for (key, before) in entries {
             self.restore(key, before);
         }
         self.counters.failed += 1;
@@ -493,11 +444,7 @@ impl Engine {
 
     /// Notes a state entry's value before the current batch first changes it.
     fn remember(&mut self, key: &str) {
-        let before = self.state.inputs.get(key).cloned();
-        if !self.undo.contains_key(key) {
-            self.undo.insert(key.to_string(), before.clone());
-        }
-        self.input_undo.push((key.to_string(), before));
+        self.undo.remember(key, self.state.inputs.get(key));
     }
 
     fn forget_run(&mut self, key: &str, old: &Entry) {
@@ -578,119 +525,5 @@ impl Engine {
         let handled = self.removed(key);
         let now = std::time::Instant::now();
         self.note_handled(key, handled, mark, now, std::time::Duration::ZERO);
-    }
-
-    /// Makes this batch durable: outputs, then evidence. The state and status files follow in
-    /// `flush_meta`; the evidence log covers the state between its saves. When an output cannot
-    /// be written (a full disk, a folder turned read-only) or the evidence cannot be appended,
-    /// nothing of the batch is recorded: its temporaries are deleted, the state is put back as
-    /// it was, and the error says so; a later rescan then processes the same inputs again.
-    pub fn commit(&mut self) -> Result<(), String> {
-        let result = self.commit_outputs_and_evidence();
-        if let Err(e) = &result {
-            self.abort(e);
-        } else {
-            self.undo.clear();
-            self.counters_before = self.counters.clone();
-        }
-        result
-    }
-
-    fn commit_outputs_and_evidence(&mut self) -> Result<(), String> {
-        if let Some(e) = self.write_error.take() {
-            return Err(format!("cannot write outputs: {e}"));
-        }
-        if !self.batch.is_empty() {
-            self.batch
-                .commit()
-                .map_err(|e| format!("cannot write outputs: {e}"))?;
-        }
-        if self.events.is_empty() {
-            return Ok(());
-        }
-        let appended = match self.log.append_batch(&self.events) {
-            Ok(a) => a,
-            Err(e) => {
-                let msg = format!("cannot append to the evidence log: {e}");
-                if matches!(e, evidence::EvidenceError::Refused { .. }) {
-                    self.log_refused = Some(msg.clone());
-                }
-                return Err(msg);
-            }
-        };
-        if let Some(last) = appended.last() {
-            self.state.evidence_seq = last.seq;
-        }
-        self.observe_appended(&appended);
-        self.events.clear();
-        self.dirty = true;
-        for p in std::mem::take(&mut self.pending_html) {
-            let hash = appended
-                .get(p.event)
-                .map(|a| a.hash.as_str())
-                .filter(|h| !h.is_empty());
-            let input = render::ReportInput {
-                assessment: &p.assessment,
-                results: &p.results,
-                plan: p.plan.as_ref(),
-                evidence_hash: hash,
-            };
-            let html = render::assessment_report(&input, render::Format::Html);
-            self.stage(&p.path, html.as_bytes());
-        }
-        // The records are in the log now: a report that fails here is logged, not retried.
-        self.write_error = None;
-        if !self.batch.is_empty()
-            && let Err(e) = self.batch.commit()
-        {
-            tracing::error!(error = %e, "cannot write HTML reports");
-        }
-        Ok(())
-    }
-
-    /// Forgets a batch that could not be made durable (see `commit`).
-    fn abort(&mut self, why: &str) {
-        self.obs.batch_failed(why, self.undo.len());
-        self.batch.abort();
-        self.events.clear();
-        self.pending_html.clear();
-        self.write_error = None;
-        for (key, before) in std::mem::take(&mut self.undo) {
-            self.restore(key, before);
-        }
-        let failed = self.counters.failed;
-        self.counters = self.counters_before.clone();
-        self.counters.failed = failed + 1;
-        self.dirty = true;
-    }
-
-    /// Writes the state and status files if they changed, at most about once a second unless
-    /// `force` (when the queue is empty, or on shutdown, where `durable` is also set).
-    pub fn flush_meta(
-        &mut self,
-        queue_depth: usize,
-        force: bool,
-        durable: bool,
-    ) -> Result<(), String> {
-        if !self.dirty || (!force && self.last_meta.elapsed() < META_INTERVAL) {
-            return Ok(());
-        }
-        self.state
-            .save(&self.s.state_dir, durable)
-            .map_err(|e| format!("cannot save state: {e}"))?;
-        super::status::write(&self.s, &self.state, &self.counters, queue_depth)
-            .map_err(|e| format!("cannot write status: {e}"))?;
-        self.dirty = false;
-        self.last_meta = std::time::Instant::now();
-        self.meta_saved();
-        Ok(())
-    }
-
-    /// Reopens the evidence log (after SIGHUP, e.g. when an operator moved files aside).
-    pub fn reopen_log(&mut self) -> Result<(), String> {
-        let opts = log_options(&self.s)?;
-        self.log = evidence::Log::open(&self.s.evidence_dir.join("evidence.jsonl"), opts)
-            .map_err(|e| e.to_string())?;
-        Ok(())
     }
 }

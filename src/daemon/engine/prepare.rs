@@ -2,19 +2,20 @@
 //! worker reads, hashes and validates a profile, plans it and writes every output to its own
 //! temporary file. The engine adopts that work only for an input that still has the same bytes
 //! and passes the checks that need the engine's state; whatever it does not adopt is deleted.
+//! The files a plan is rendered into (`plan_outputs`) are listed here, for workers and engine alike.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Engine;
-use super::profiles::plan_outputs;
 use crate::classify::{self, HEAD_LEN};
 use crate::confined::Confined;
 use crate::daemon::inbox::{self, Candidate};
 use crate::daemon::settings::Outputs;
 use crate::daemon::state;
 use crate::evidence::FileDigest;
-use crate::plan;
+use crate::plan::{self, Plan};
 use crate::profile::ServiceProfile;
+use crate::{export, render};
 
 /// A plan's scenario names and its outputs, written to temporary files beside their targets. The
 /// plan itself stays on (and is freed by) the worker that made it.
@@ -225,4 +226,25 @@ fn prepare_one(ctx: &Job, c: &Candidate, known: Option<&str>) -> Option<Prepared
 
 pub(super) fn scenario_names(plan: &plan::Plan) -> Vec<String> {
     plan.scenarios.iter().map(|s| s.name.to_string()).collect()
+}
+
+/// The files a plan is rendered into, relative to `outbox/<service>/`: the plan itself in the
+/// chosen formats, and runner scripts for every scenario so a CI job can pick one up beside it.
+pub(super) fn plan_outputs(plan: &Plan, want: Outputs) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    for (on, file, format) in [
+        (want.json, "plan.json", render::Format::Json),
+        (want.markdown, "plan.md", render::Format::Markdown),
+        (want.html, "plan.html", render::Format::Html),
+    ] {
+        if on && let Ok(text) = render::plan(plan, format) {
+            out.push((PathBuf::from(file), text));
+        }
+    }
+    if want.exports {
+        for f in export::all(plan, None) {
+            out.push((Path::new("exports").join(&f.file_name), f.contents));
+        }
+    }
+    out
 }

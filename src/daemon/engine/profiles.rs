@@ -3,19 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::prepare::{Prepared, scenario_names};
+use super::prepare::{Prepared, plan_outputs, scenario_names};
 use super::{Engine, Handled, LoadedProfile, now};
 use crate::daemon::inbox::{self, Candidate};
-use crate::daemon::settings::Outputs;
 use crate::daemon::state::{Kind, Status};
 use crate::diag::Diagnostic;
 use crate::evidence::{self, FileDigest, Outcome};
-use crate::export;
 use crate::plan;
-use crate::plan::Plan;
 use crate::profile;
 use crate::profile::ServiceProfile;
-use crate::render;
 use crate::textdoc::{self, Syntax};
 
 impl Engine {
@@ -208,25 +204,4 @@ impl Engine {
         }
         None
     }
-}
-
-/// The files a plan is rendered into, relative to `outbox/<service>/`: the plan itself in the
-/// chosen formats, and runner scripts for every scenario so a CI job can pick one up beside it.
-pub(super) fn plan_outputs(plan: &Plan, want: Outputs) -> Vec<(PathBuf, String)> {
-    let mut out = Vec::new();
-    for (on, file, format) in [
-        (want.json, "plan.json", render::Format::Json),
-        (want.markdown, "plan.md", render::Format::Markdown),
-        (want.html, "plan.html", render::Format::Html),
-    ] {
-        if on && let Ok(text) = render::plan(plan, format) {
-            out.push((PathBuf::from(file), text));
-        }
-    }
-    if want.exports {
-        for f in export::all(plan, None) {
-            out.push((Path::new("exports").join(&f.file_name), f.contents));
-        }
-    }
-    out
 }
