@@ -1,5 +1,5 @@
 //! The integration tests, in one binary: each module was a test binary of its own, and linking
-//! some thirty binaries against the library took most of the test build. The real binary
+//! 25 binaries against the library took most of the test build. The real binary
 //! (`CARGO_BIN_EXE_perfassist`) is still what CLI and daemon tests spawn. Run one module with
 //! `cargo test --test all MODULE::`.
 
