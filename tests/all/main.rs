@@ -1,7 +1,8 @@
 //! The integration tests, in one binary: each module was a test binary of its own, and linking
 //! 25 binaries against the library took most of the test build. The real binary
 //! (`CARGO_BIN_EXE_perfassist`) is still what CLI and daemon tests spawn. Run one module with
-//! `cargo test --test all MODULE::`.
+//! `cargo test --test all MODULE::`. Proptest keeps the failing cases of `all/X.rs` in
+//! `tests/proptest-regressions/X.txt` (beside the folder holding `main.rs`, by its rule).
 
 #[path = "../common/mod.rs"]
 mod common;
