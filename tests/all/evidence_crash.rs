@@ -1,7 +1,7 @@
 //! Crash safety and concurrency of the writer: torn lines from a writer that died, every
 //! interrupted state of rotation, repair and retention, and several writer processes at once.
 
-mod evidence_support;
+use crate::evidence_support;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -18,7 +18,7 @@ use perfassist::evidence::{Layout, Log, Options, Outcome};
 fn spawn_child(mode: &str, log: &Path, extra: &str) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
-            "child_writer",
+            "evidence_crash::child_writer",
             "--exact",
             "--include-ignored",
             "--nocapture",

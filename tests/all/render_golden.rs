@@ -21,7 +21,7 @@ fn golden(name: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}; run UPDATE_GOLDEN=1 cargo test --test render_golden",
+            "{}: {e}; run UPDATE_GOLDEN=1 cargo test --test all render_golden",
             path.display()
         )
     });

@@ -2,7 +2,7 @@
 //! written before records had figures still verifies and reads, new records add figures, and
 //! the filters and formats say what a user relies on.
 
-mod common;
+use crate::common;
 
 use common::{BIN, FIXTURES, fixture};
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! the daemon from "Start here" running; `# exits N` at the end of a line sets its expected exit
 //! code. Lines that need root, cargo or systemd are skipped (they are checked by tests/e2e/).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::process::Command;

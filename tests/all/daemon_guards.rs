@@ -2,7 +2,7 @@
 //! must not continue, a state folder that belongs to another inbox, and links planted in the
 //! outbox. The real binary on temporary folders.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;

@@ -1,5 +1,5 @@
 //! Golden files for every exporter and scenario: the scripts users run are reviewed like code.
-//! `UPDATE_GOLDEN=1 cargo test --test export_golden` rewrites them; otherwise any byte differing
+//! `UPDATE_GOLDEN=1 cargo test --test all export_golden` rewrites them; otherwise any byte differing
 //! fails with the first differing line.
 
 use std::path::{Path, PathBuf};
@@ -30,7 +30,7 @@ fn check_golden(rel: &str, actual: &str) {
     }
     let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}; run UPDATE_GOLDEN=1 cargo test --test export_golden",
+            "{}: {e}; run UPDATE_GOLDEN=1 cargo test --test all export_golden",
             path.display()
         )
     });
@@ -41,7 +41,7 @@ fn check_golden(rel: &str, actual: &str) {
             .position(|(a, b)| a != b)
             .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
         panic!(
-            "{} differs at line {}:\n  golden: {:?}\n  actual: {:?}\n(review, then UPDATE_GOLDEN=1 cargo test --test export_golden)",
+            "{} differs at line {}:\n  golden: {:?}\n  actual: {:?}\n(review, then UPDATE_GOLDEN=1 cargo test --test all export_golden)",
             path.display(),
             line + 1,
             expected.lines().nth(line).unwrap_or("<end>"),

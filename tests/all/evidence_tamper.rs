@@ -1,7 +1,7 @@
 //! Verify catches every kind of tampering the issue names, at the right file and line, and
 //! passes untouched logs of many records across rotations.
 
-mod evidence_support;
+use crate::evidence_support;
 
 use evidence_support::*;
 use perfassist::evidence::show::{Filter, show};

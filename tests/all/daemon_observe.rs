@@ -2,7 +2,7 @@
 //! per handled input, one line per write problem however often it is retried, and the metrics
 //! endpoint when asked for.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::io::{Read, Write};

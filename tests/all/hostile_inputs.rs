@@ -2,7 +2,7 @@
 //! poison input is rejected with its reason, every valid input beside it is still processed, and
 //! an input that kills the process is set aside after the restart.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

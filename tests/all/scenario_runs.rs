@@ -2,7 +2,7 @@
 //! against a healthy service passes when judged as that scenario, from JTL and k6 NDJSON files;
 //! a stress run is judged on its 100 % step with its knee reported as capacity.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
