@@ -6,7 +6,8 @@ use std::io::BufRead;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
 use super::coarse_clock;
-use super::stream::{Lines, Problems, io_error};
+use super::lines::Lines;
+use super::problems::{Problems, io_error};
 use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 

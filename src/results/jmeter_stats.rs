@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::json_formats::{Ctx, note_missing_percentiles};
+use super::json_fields::{Ctx, note_missing_percentiles};
 use super::{EndpointResults, RunResults, Stats};
 use crate::diag::Diagnostic;
 

@@ -9,7 +9,7 @@ use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
-use super::stream::{Problems, io_error};
+use super::problems::{Problems, io_error};
 use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 

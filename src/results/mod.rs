@@ -8,6 +8,7 @@ mod aggregate;
 mod artillery;
 mod coarse_clock;
 mod distribution;
+mod format;
 mod gatling;
 mod gatling_log;
 mod hash_apart;
@@ -15,15 +16,18 @@ mod hey;
 mod hey_csv;
 pub mod hist;
 mod jmeter_stats;
+mod json_fields;
 mod json_formats;
 mod jtl_csv;
 mod jtl_xml;
 mod k6_csv;
 mod k6_ndjson;
 mod k6_summary;
+mod lines;
 mod locust;
 mod locust_series;
 mod parts;
+mod problems;
 mod quick;
 mod records;
 mod report_text;
@@ -398,7 +402,7 @@ fn read_opened(
         input
             .take(max_document_bytes + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| stream::io_error(name, None, &e))?;
+            .map_err(|e| problems::io_error(name, None, &e))?;
         if bytes.len() as u64 > max_document_bytes {
             return Err(too_big(bytes.len() as u64));
         }
@@ -566,7 +570,7 @@ fn read_gzip(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
         1 << 16,
         flate2::bufread::MultiGzDecoder::new(bytes),
     ));
-    let head = peek(&mut input, sniff::HEAD_LEN).map_err(|e| stream::io_error(name, None, &e))?;
+    let head = peek(&mut input, sniff::HEAD_LEN).map_err(|e| problems::io_error(name, None, &e))?;
     let format = sniff::sniff(name, &head);
     if format.is_stream() {
         return stream::read(name, input, format);
@@ -575,7 +579,7 @@ fn read_gzip(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
     input
         .take(GZIP_DOCUMENT_LIMIT + 1)
         .read_to_end(&mut inner)
-        .map_err(|e| stream::io_error(name, None, &e))?;
+        .map_err(|e| problems::io_error(name, None, &e))?;
     if sniff::is_gzip(&inner) || inner.len() as u64 > GZIP_DOCUMENT_LIMIT {
         return Err(ResultsError::one(
             name,

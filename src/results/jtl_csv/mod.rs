@@ -15,9 +15,9 @@ use std::io::BufRead;
 use chrono::NaiveDateTime;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
+use super::problems::{Problems, io_error};
 use super::records::Records;
 use super::sniff::jtl_header_delimiter;
-use super::stream::{Problems, io_error};
 use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 

@@ -10,8 +10,8 @@ use crate::results::aggregate::{Aggregator, Limits, Resolution};
 use crate::results::parts::{
     BUFFER, MAX_PARTS, MIN_SIZE, boundaries, read_full_at, read_in_threads,
 };
+use crate::results::problems::Problems;
 use crate::results::sniff::{self, Format};
-use crate::results::stream::Problems;
 use crate::results::{ResultsError, RunResults};
 
 /// The first timed duration point must come within this many bytes (it sets the buckets' origin).
