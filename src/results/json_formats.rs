@@ -101,14 +101,15 @@ fn detect(value: &Value) -> Option<Kind> {
 mod tests {
     use super::*;
 
-    fn fixture(path: &str) -> Value {
-        let full = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(full).unwrap()).unwrap()
+    macro_rules! fixtures {
+        ($($path:literal),* $(,)?) => {
+            [$(($path, include_str!(concat!("../../fixtures/", $path)))),*]
+        };
     }
 
     #[test]
     fn every_runner_summary_looks_like_results_and_a_profile_does_not() {
-        for f in [
+        for (f, text) in fixtures![
             "results/k6/handle-summary-passing.json",
             "results/k6/summary-export-thresholds-failed.json",
             "results/k6/machine-readable-summary.json",
@@ -119,7 +120,7 @@ mod tests {
             "results/vegeta/report.json",
             "results/jmeter/statistics.json",
         ] {
-            let v = fixture(f);
+            let v: Value = serde_json::from_str(text).unwrap();
             assert!(looks_like(&v), "{f}");
             assert!(crate::results::looks_like_results(&v), "{f}");
         }

@@ -11,7 +11,6 @@ mod distribution;
 mod format;
 mod gatling;
 mod gatling_log;
-mod hash_apart;
 mod hey;
 mod hey_csv;
 pub mod hist;
@@ -26,7 +25,8 @@ mod k6_summary;
 mod lines;
 mod locust;
 mod locust_series;
-mod parts;
+mod part_input;
+pub mod parts;
 mod problems;
 mod quick;
 mod records;
@@ -36,7 +36,7 @@ mod sniff;
 mod sniff_quick;
 mod stream;
 mod summary;
-mod taurus_artifacts;
+pub mod taurus_artifacts;
 mod taurus_stats;
 mod unrecognised;
 mod vegeta;
@@ -244,6 +244,11 @@ pub struct ResultsError {
 }
 
 impl ResultsError {
+    /// A file that could not be read at all.
+    pub fn cannot_read(file: &str, e: &std::io::Error) -> Self {
+        ResultsError::one(file, Diagnostic::error("", format!("cannot read: {e}")))
+    }
+
     pub fn one(file: &str, d: Diagnostic) -> Self {
         ResultsError {
             file: file.to_string(),
@@ -257,112 +262,25 @@ fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
     d
 }
 
-/// Reads a results file from disk (or a Taurus artifacts folder: its kpi*.jtl as one run).
-/// Raw-sample formats (JMeter JTL, k6 NDJSON, gzip or not) are read as a stream in constant
-/// memory; summaries are read whole, and a summary larger than `max_document_bytes` is refused
-/// before it is read. A Locust `X_stats.csv` picks up `X_stats_history.csv` and
-/// `X_failures.csv` from the same folder. `name` is used in errors.
-pub fn read_file(
-    path: &std::path::Path,
-    name: &str,
-    max_document_bytes: u64,
-) -> Result<RunResults, ResultsError> {
-    if path.is_dir() {
-        return taurus_artifacts::read(path, name, false).map(|(r, _)| r);
-    }
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
-    let meta = file.metadata().ok();
-    let size = meta.as_ref().map_or(0, |m| m.len());
-    // A large plain JTL or k6 NDJSON is read on every core; anything else, or a file the parts
-    // cannot agree on, in one pass from the start.
-    if meta.is_some_and(|m| m.is_file())
-        && let Some(r) = read_parts(name, &file, size, parallelism())
-    {
-        return r;
-    }
-    read_opened(path, name, &mut file, size, max_document_bytes)
+/// A results file read from a reader, or, for a Locust stats file, its text: the edge then reads
+/// the companion files beside it and calls `read_locust_stats`.
+pub enum Opened {
+    Read(Box<RunResults>),
+    LocustStats(String),
 }
 
-/// A large plain raw-sample file read in parts on `threads` threads, for the formats that can be;
-/// `None` when it must be read in one pass.
-fn read_parts(
-    name: &str,
-    file: &std::fs::File,
-    size: u64,
-    threads: usize,
-) -> Option<Result<RunResults, ResultsError>> {
-    jtl_csv::read_parts(name, file, size, threads)
-        .or_else(|| k6_ndjson::read_parts(name, file, size, threads))
-}
-
-/// Threads a large file may be read with: the cores available, or `PERFASSIST_THREADS`.
-fn parallelism() -> usize {
-    std::env::var("PERFASSIST_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
-/// `read_file`, also returning the SHA-256 (hex) of the file's bytes, hashed in the same pass so
-/// a gigabyte file is read from disk once (a large one on a thread of its own, alongside).
-pub fn read_file_hashed(
-    path: &std::path::Path,
-    name: &str,
-    max_document_bytes: u64,
-) -> Result<(RunResults, String), ResultsError> {
-    use sha2::{Digest, Sha256};
-    if path.is_dir() {
-        let (r, digest) = taurus_artifacts::read(path, name, true)?;
-        return Ok((r, digest.unwrap_or_default()));
-    }
-    let cannot = |e: std::io::Error| {
-        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
-    };
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let meta = file.metadata().ok();
-    let size = meta.as_ref().map_or(0, |m| m.len());
-    let threads = parallelism();
-    if threads > 1 && size >= hash_apart::MIN_SIZE && meta.is_some_and(|m| m.is_file()) {
-        return hash_apart::read(path, name, &file, size, threads, max_document_bytes);
-    }
-    let mut hashing = Hashing {
-        inner: file,
-        hasher: Sha256::new(),
-    };
-    let results = read_opened(path, name, &mut hashing, size, max_document_bytes)?;
-    // A reader may stop before the end (a summary's limit, a Locust file read whole stays
-    // complete): the digest covers every byte of the file all the same.
-    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(cannot)?;
-    Ok((results, hex::encode(hashing.hasher.finalize())))
-}
-
-/// Hashes what passes through it.
-struct Hashing<R> {
-    inner: R,
-    hasher: sha2::Sha256,
-}
-
-impl<R: std::io::Read> std::io::Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use sha2::Digest;
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-fn read_opened(
-    path: &std::path::Path,
+/// Reads a results file from `file` (`size` bytes; `name` is used in errors). Raw-sample
+/// formats (JMeter JTL, k6 NDJSON, gzip or not) are read as a stream in constant memory;
+/// summaries are read whole, and a summary larger than `max_document_bytes` is refused before it
+/// is read.
+pub fn read_input(
     name: &str,
     file: &mut dyn std::io::Read,
     size: u64,
     max_document_bytes: u64,
-) -> Result<RunResults, ResultsError> {
+) -> Result<Opened, ResultsError> {
     use std::io::{BufRead, BufReader, Read};
-    let cannot = |e: std::io::Error| {
-        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
-    };
+    let cannot = |e: std::io::Error| ResultsError::cannot_read(name, &e);
     let mut raw = BufReader::with_capacity(1 << 16, file);
     let gz = sniff::is_gzip(raw.fill_buf().map_err(cannot)?);
     let mut input: Box<dyn BufRead + '_> = if gz {
@@ -376,7 +294,7 @@ fn read_opened(
     let head = peek(&mut input, sniff::HEAD_LEN).map_err(cannot)?;
     let format = sniff::sniff(name, &head);
     if format.is_stream() {
-        return stream::read(name, input, format);
+        return stream::read(name, input, format).map(|r| Opened::Read(Box::new(r)));
     }
     // Summaries are read whole, so their size is bounded before anything is read: a huge file
     // that is not a raw-sample stream is refused at once, at no memory cost.
@@ -406,14 +324,14 @@ fn read_opened(
         if bytes.len() as u64 > max_document_bytes {
             return Err(too_big(bytes.len() as u64));
         }
-        return read(name, &bytes);
+        return read(name, &bytes).map(|r| Opened::Read(Box::new(r)));
     }
     let mut bytes = Vec::with_capacity(size as usize);
     input.read_to_end(&mut bytes).map_err(cannot)?;
     if format == sniff::Format::LocustStats {
-        return read_locust_with_companions(path, name, &bytes);
+        return Ok(Opened::LocustStats(utf8(name, &bytes)?.to_string()));
     }
-    read(name, &bytes)
+    read(name, &bytes).map(|r| Opened::Read(Box::new(r)))
 }
 
 /// Whether a file starting with `head` is a raw-sample stream (JTL, k6 NDJSON): the kind a runner
@@ -436,46 +354,18 @@ fn peek(input: &mut dyn std::io::BufRead, len: usize) -> std::io::Result<Vec<u8>
     Ok(buf[..buf.len().min(len)].to_vec())
 }
 
-fn read_locust_with_companions(
-    path: &std::path::Path,
+/// A Locust stats file's text read with its companions, each given as (name, text) when found.
+pub fn read_locust_stats(
     name: &str,
-    bytes: &[u8],
+    text: &str,
+    history: Option<(&str, &str)>,
+    failures: Option<(&str, &str)>,
 ) -> Result<RunResults, ResultsError> {
-    let text = utf8(name, bytes)?;
-    let sibling = |suffix: &str| -> Result<Option<(String, String)>, ResultsError> {
-        let Some(file_name) = path.file_name().and_then(|f| f.to_str()) else {
-            return Ok(None);
-        };
-        let Some(prefix) = file_name.strip_suffix("_stats.csv") else {
-            return Ok(None);
-        };
-        let p = path.with_file_name(format!("{prefix}{suffix}"));
-        match std::fs::read(&p) {
-            Ok(b) => {
-                let n = name
-                    .strip_suffix("_stats.csv")
-                    .map_or_else(|| p.display().to_string(), |pre| format!("{pre}{suffix}"));
-                let t = utf8(&n, &b)?.to_string();
-                Ok(Some((n, t)))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(ResultsError::one(
-                &p.display().to_string(),
-                Diagnostic::error("", format!("cannot read: {e}")),
-            )),
-        }
-    };
-    let history = sibling("_stats_history.csv")?;
-    let failures = sibling("_failures.csv")?;
-    locust::read_stats(
-        name,
-        text,
-        history.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-        failures.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-    )
+    locust::read_stats(name, text, history, failures)
 }
 
-fn utf8<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ResultsError> {
+/// `bytes` as text, or an error saying where they stop being UTF-8.
+pub fn utf8<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ResultsError> {
     std::str::from_utf8(bytes).map_err(|e| {
         ResultsError::one(
             name,

@@ -7,7 +7,7 @@ mod fast;
 mod marks;
 mod parallel;
 
-pub use parallel::read_parts;
+pub(crate) use parallel::{Split, split};
 
 use std::borrow::Cow;
 use std::io::BufRead;

@@ -17,7 +17,7 @@ mod equivalence;
 mod parallel;
 mod scan;
 
-pub use parallel::read_parts;
+pub(crate) use parallel::{Part, Split, merge, split};
 
 pub const FORMAT: &str = "k6-ndjson";
 
