@@ -32,7 +32,7 @@ mod quick;
 mod records;
 mod report_text;
 mod single_url;
-mod sniff;
+pub mod sniff;
 mod sniff_quick;
 mod stream;
 mod summary;
@@ -332,12 +332,6 @@ pub fn read_input(
         return Ok(Opened::LocustStats(utf8(name, &bytes)?.to_string()));
     }
     read(name, &bytes).map(|r| Opened::Read(Box::new(r)))
-}
-
-/// Whether a file starting with `head` is a raw-sample stream (JTL, k6 NDJSON): the kind a runner
-/// appends to while its run goes on.
-pub fn is_raw_sample_stream(name: &str, head: &[u8]) -> bool {
-    sniff::sniff(name, head).is_stream()
 }
 
 /// Summaries and JSON documents are read whole, up to this size by default. The largest real
