@@ -229,11 +229,17 @@ mod tests {
 
     #[test]
     fn raw_sample_streams_are_told_from_summaries() {
-        assert!(is_raw_sample_stream("run.jtl", b"timeStamp,elapsed,label\n"));
+        assert!(is_raw_sample_stream(
+            "run.jtl",
+            b"timeStamp,elapsed,label\n"
+        ));
         let k6 = br#"{"type":"Point","metric":"http_req_duration","data":{"value":1}}"#;
         assert!(is_raw_sample_stream("out.json", k6));
         assert!(!is_raw_sample_stream("m.json", br#"{"p95_ms": 3}"#));
-        assert!(!is_raw_sample_stream("x_stats.csv", b"Type,Name,Request Count\n"));
+        assert!(!is_raw_sample_stream(
+            "x_stats.csv",
+            b"Type,Name,Request Count\n"
+        ));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::read_opened;
+use super::open::read_opened;
 use crate::results::{ResultsError, RunResults};
 
 /// Smaller files are hashed as they are parsed, in the same pass.

@@ -4,9 +4,9 @@
 //! Times are whole milliseconds; the Document Path names the one endpoint.
 
 use super::json_fields::note_missing_percentiles;
+use super::model::{ResultsError, RunResults};
 use super::report_text::{TextReport, first_word};
 use super::single_url;
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "ab-text";

@@ -3,8 +3,8 @@
 //! The file has latencies only: no request count, no failures, no mean.
 
 use super::json_fields::note_missing_percentiles;
+use super::model::{ResultsError, RunResults};
 use super::report_text::TextReport;
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "ab-percentiles-csv";

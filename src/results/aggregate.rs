@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use foldhash::HashMap;
 
-use super::{
-    Bin, Bucket, BucketDetail, Cell, Distribution, EndpointResults, Group, Latency, RunResults,
-    SeriesDetail, Stats,
+use super::distribution::{Bin, Distribution};
+use super::model::{
+    Bucket, BucketDetail, Cell, EndpointResults, Group, Latency, RunResults, SeriesDetail, Stats,
 };
 
 mod buckets;

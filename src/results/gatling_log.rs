@@ -7,8 +7,8 @@ use std::io::BufRead;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
 use super::lines::Lines;
+use super::model::{ResultsError, RunResults};
 use super::problems::{Problems, io_error};
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "gatling-simulation-log";

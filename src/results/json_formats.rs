@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use super::json_fields::Ctx;
-use super::{ResultsError, RunResults, artillery, gatling, jmeter_stats, k6_summary, vegeta};
+use super::model::{ResultsError, RunResults};
+use super::{artillery, gatling, jmeter_stats, k6_summary, vegeta};
 use crate::diag::Diagnostic;
 use crate::textdoc;
 

@@ -6,8 +6,9 @@ use std::io::Read;
 use std::sync::atomic::AtomicBool;
 
 use super::aggregate::Aggregator;
+use super::model::{ResultsError, RunResults};
 use super::sniff::{self, Format};
-use super::{ResultsError, RunResults, jtl_csv, k6_ndjson};
+use super::{jtl_csv, k6_ndjson};
 
 /// Smaller files are read in one pass: threads would not pay for themselves.
 pub const MIN_SIZE: u64 = 8 << 20;

@@ -1,7 +1,7 @@
 //! The bounded list of problems a raw-sample reader reports (file, line, column and what was
 //! expected), and the error for a stream that breaks off.
 
-use super::{ResultsError, RunResults};
+use super::model::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 /// A reader stops after this many errors: the rest of a bad file would only repeat them.

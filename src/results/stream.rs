@@ -3,10 +3,9 @@
 
 use std::io::BufRead;
 
+use super::model::{ResultsError, RunResults};
 use super::sniff::Format;
-use super::{
-    ResultsError, RunResults, ab_gnuplot, gatling_log, hey_csv, jtl_csv, jtl_xml, k6_csv, k6_ndjson,
-};
+use super::{ab_gnuplot, gatling_log, hey_csv, jtl_csv, jtl_xml, k6_csv, k6_ndjson};
 use crate::diag::Diagnostic;
 
 /// Reads a raw-sample stream of a detected format.

@@ -7,7 +7,8 @@ use std::io::{BufReader, Read};
 use sha2::{Digest, Sha256};
 
 use super::aggregate::{Aggregator, Limits, Resolution};
-use super::{ResultsError, RunResults, jtl_csv};
+use super::jtl_csv;
+use super::model::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "taurus-artifacts-jtl";

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::read_with;
-use crate::results::{ResultsError, RunResults};
+use crate::results::model::{ResultsError, RunResults};
 
 const JMETER5: &str = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,\
 success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect";

@@ -15,10 +15,10 @@ use std::io::BufRead;
 use chrono::NaiveDateTime;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
+use super::model::{ResultsError, RunResults};
 use super::problems::{Problems, io_error};
 use super::records::Records;
 use super::sniff::jtl_header_delimiter;
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "jmeter-jtl-csv";

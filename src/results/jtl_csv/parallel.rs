@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::fast::FastPath;
 use super::{FORMAT, Setup, start};
 use crate::results::aggregate::{Aggregator, Limits, Resolution};
+use crate::results::model::{ResultsError, RunResults};
 use crate::results::part_input::{BUFFER, read_full};
 use crate::results::problems::Problems;
 use crate::results::sniff;
-use crate::results::{ResultsError, RunResults};
 
 /// What every part of a plain JTL CSV file needs: the fast path set up from the header, and the
 /// first sample's start, from which buckets count.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use proptest::prelude::*;
 
 use super::read_with;
-use crate::results::{ResultsError, RunResults};
+use crate::results::model::{ResultsError, RunResults};
 
 /// A small deterministic generator (splitmix64): proptest picks the seed and the knobs.
 struct Rng(u64);

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
 use super::lines::Lines;
+use super::model::{ResultsError, RunResults};
 use super::problems::{Problems, io_error};
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 #[cfg(test)]

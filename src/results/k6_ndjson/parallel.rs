@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Parsed, Used, apply, finish, parse, time_ms, trim};
 use crate::results::aggregate::{Aggregator, Limits, Resolution};
+use crate::results::model::{ResultsError, RunResults};
 use crate::results::part_input::{BUFFER, read_full};
 use crate::results::problems::Problems;
-use crate::results::{ResultsError, RunResults};
 
 /// Dropped-iteration counts are summed as floats in one pass: parts agree with it while every
 /// partial sum is an exactly representable integer.
