@@ -1,6 +1,7 @@
-//! What an input is — a service profile, a results file or a runner's companion file — decided
-//! once from its name and its first bytes, whatever its size and whether or not it starts with a
-//! byte-order mark. Pure: the caller reads the head.
+//! What an input is — a service profile, a results file (streamed or read whole) or a runner's
+//! companion file — decided once, for the CLI and the daemon, from its name and its first bytes,
+//! whatever its size and whether or not it starts with a byte-order mark. Pure: the caller reads
+//! the head.
 
 use serde_json::Value;
 
@@ -52,6 +53,13 @@ pub fn classify(name: &str, head: &[u8], whole: bool) -> Kind {
         };
     }
     by_keys(body)
+}
+
+/// Whether a results file named `name` that starts with `head` is a raw-sample stream (JTL, k6
+/// NDJSON, ...): the kind a runner appends to while its run goes on. Which format it is, is
+/// `results::sniff`'s to say.
+pub fn is_raw_sample_stream(name: &str, head: &[u8]) -> bool {
+    results::sniff::sniff(name, head).is_stream()
 }
 
 /// Profile or results from the top-level keys found in `head` (which may end mid-document).
@@ -217,6 +225,21 @@ mod tests {
                 main: "x_stats.csv".into()
             }
         );
+    }
+
+    #[test]
+    fn raw_sample_streams_are_told_from_summaries() {
+        assert!(is_raw_sample_stream(
+            "run.jtl",
+            b"timeStamp,elapsed,label\n"
+        ));
+        let k6 = br#"{"type":"Point","metric":"http_req_duration","data":{"value":1}}"#;
+        assert!(is_raw_sample_stream("out.json", k6));
+        assert!(!is_raw_sample_stream("m.json", br#"{"p95_ms": 3}"#));
+        assert!(!is_raw_sample_stream(
+            "x_stats.csv",
+            b"Type,Name,Request Count\n"
+        ));
     }
 
     #[test]

@@ -40,6 +40,20 @@ pub fn read_head(path: &Path) -> std::io::Result<(Vec<u8>, u64)> {
     Ok((head, size))
 }
 
+/// Whether `path` holds raw samples (JTL, k6 NDJSON, ...), judged from its first bytes, for the
+/// daemon's wait for a runner that still appends to it.
+pub fn is_raw_sample_stream(path: &Path) -> bool {
+    use std::io::Read;
+    // Only plain files are opened here: a FIFO would block, and links are checked by the engine.
+    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = Vec::with_capacity(8192);
+    let read = std::fs::File::open(path).and_then(|f| f.take(8192).read_to_end(&mut head));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    read.is_ok() && crate::classify::is_raw_sample_stream(&name, &head)
+}
+
 fn one(file: &str, d: Diagnostic) -> ProfileErrors {
     let mut d = d;
     d.file = Some(file.to_string());

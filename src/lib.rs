@@ -9,6 +9,7 @@ pub mod diag;
 pub mod evidence;
 pub mod exit;
 pub mod export;
+pub mod ingest;
 pub mod inputs;
 pub mod judge;
 pub mod locate;

@@ -13,12 +13,13 @@ use chrono::{SecondsFormat, Utc};
 use crate::cli::{InterpretArgs, JudgeArgs, PlanArgs, ResultsArgs, ValidateArgs};
 use perfassist::diag::Diagnostic;
 use perfassist::evidence::{self as evlog, FileDigest, Outcome};
+use perfassist::ingest;
 use perfassist::inputs;
 use perfassist::judge::{self, Assessment, Status};
 use perfassist::plan::{self, Plan};
 use perfassist::profile::Loaded;
 use perfassist::render::{self, Format};
-use perfassist::results::{self, RunResults};
+use perfassist::results::RunResults;
 use perfassist::{exit, output};
 
 /// Why a command stopped early, mapped to an exit code.
@@ -102,7 +103,7 @@ fn load_results(
 ) -> Result<(RunResults, Option<FileDigest>), Failure> {
     let name = path.display().to_string();
     let read = if hash {
-        results::read_file_hashed(path, &name, limits.document_bytes).map(|(r, sha256)| {
+        ingest::read_file_hashed(path, &name, limits.document_bytes).map(|(r, sha256)| {
             (
                 r,
                 Some(FileDigest {
@@ -112,7 +113,7 @@ fn load_results(
             )
         })
     } else {
-        results::read_file(path, &name, limits.document_bytes).map(|r| (r, None))
+        ingest::read_file(path, &name, limits.document_bytes).map(|r| (r, None))
     };
     read.map_err(|e| {
         print_diagnostics(&e.diagnostics);
@@ -527,7 +528,7 @@ pub fn show_results(args: &ResultsArgs) -> Result<i32, Failure> {
     // Nothing is logged here, so the file is not hashed: a gigabyte JTL is parsed only.
     let name = args.metrics.display().to_string();
     let limit = args.limits.limits().document_bytes;
-    let results = results::read_file(&args.metrics, &name, limit).map_err(|e| {
+    let results = ingest::read_file(&args.metrics, &name, limit).map_err(|e| {
         print_diagnostics(&e.diagnostics);
         Failure::BadInput
     })?;

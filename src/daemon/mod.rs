@@ -110,7 +110,7 @@ fn process_due(
                 queue.schedule(c, now + settle, false);
             } else if settle < events::LIVE_SETTLE
                 && modified_within(&path, events::LIVE_SETTLE)
-                && is_raw_sample_stream(&path)
+                && crate::inputs::is_raw_sample_stream(&path)
             {
                 // A runner pausing between samples: wait for it to close the file, or to stay
                 // quiet for longer than any runner's flush interval.
@@ -289,19 +289,6 @@ fn hold_open_files(
         }
     }
     out
-}
-
-/// Whether `path` holds JTL or k6 NDJSON samples, judged from its first bytes.
-fn is_raw_sample_stream(path: &Path) -> bool {
-    use std::io::Read;
-    // Only plain files are opened here: a FIFO would block, and links are checked by the engine.
-    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
-        return false;
-    }
-    let mut head = Vec::with_capacity(8192);
-    let read = std::fs::File::open(path).and_then(|f| f.take(8192).read_to_end(&mut head));
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    read.is_ok() && crate::results::is_raw_sample_stream(&name, &head)
 }
 
 async fn main_loop(s: Settings, once: bool) -> Result<i32, DaemonError> {

@@ -3,10 +3,10 @@
 //! length differs from the first response's, which is not a failure and is left out.
 //! Times are whole milliseconds; the Document Path names the one endpoint.
 
-use super::json_formats::note_missing_percentiles;
+use super::json_fields::note_missing_percentiles;
+use super::model::{ResultsError, RunResults};
 use super::report_text::{TextReport, first_word};
 use super::single_url;
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "ab-text";

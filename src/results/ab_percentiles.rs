@@ -2,9 +2,9 @@
 //! 100, in milliseconds with 3 decimals. Row 0 is the fastest request and row 100 the slowest.
 //! The file has latencies only: no request count, no failures, no mean.
 
-use super::json_formats::note_missing_percentiles;
+use super::json_fields::note_missing_percentiles;
+use super::model::{ResultsError, RunResults};
 use super::report_text::TextReport;
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "ab-percentiles-csv";

@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::json_formats::{Ctx, join, note_missing_percentiles};
-use super::{Bucket, EndpointResults, Latency, RunResults, Stats};
+use super::json_fields::{Ctx, join, note_missing_percentiles};
+use super::model::{Bucket, EndpointResults, Latency, RunResults, Stats};
 
 const BY_ENDPOINT: &str = "plugins.metrics-by-endpoint.";
 

@@ -2,7 +2,7 @@
 //! such a run is known only to within a second, so duration and every rate derived from it are
 //! withdrawn rather than reported with an error the user cannot see.
 
-use super::RunResults;
+use super::model::RunResults;
 
 /// Removes duration and throughput (overall, per endpoint, per time bucket) and says why.
 pub fn withdraw_rates(r: &mut RunResults, why: &str) {

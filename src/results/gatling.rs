@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::json_formats::{Ctx, join, note_missing_percentiles};
-use super::{EndpointResults, ResultsError, RunResults, Stats};
+use super::json_fields::{Ctx, join, note_missing_percentiles};
+use super::model::{EndpointResults, ResultsError, RunResults, Stats};
 use crate::diag::Diagnostic;
 
 /// What Gatling's `percentiles1..4` mean unless `gatling.conf` (`charting.indicators`) changes

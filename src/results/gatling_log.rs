@@ -6,8 +6,9 @@
 use std::io::BufRead;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
-use super::stream::{Lines, Problems, io_error};
-use super::{ResultsError, RunResults};
+use super::lines::Lines;
+use super::model::{ResultsError, RunResults};
+use super::problems::{Problems, io_error};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "gatling-simulation-log";

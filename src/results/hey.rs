@@ -2,9 +2,9 @@
 //! code counts and the errors of requests that got no response. hey does not print the URL, so
 //! the figures are the run's overall ones only.
 
-use super::json_formats::note_missing_percentiles;
+use super::json_fields::note_missing_percentiles;
+use super::model::{ResultsError, RunResults};
 use super::report_text::{TextReport, first_word};
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "hey-text";

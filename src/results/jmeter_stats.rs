@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::json_formats::{Ctx, note_missing_percentiles};
-use super::{EndpointResults, RunResults, Stats};
+use super::json_fields::{Ctx, note_missing_percentiles};
+use super::model::{EndpointResults, RunResults, Stats};
 use crate::diag::Diagnostic;
 
 pub(crate) fn detect(map: &Map<String, Value>) -> bool {

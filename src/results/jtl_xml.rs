@@ -9,8 +9,8 @@ use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
-use super::stream::{Problems, io_error};
-use super::{ResultsError, RunResults};
+use super::model::{ResultsError, RunResults};
+use super::problems::{Problems, io_error};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "jmeter-jtl-xml";

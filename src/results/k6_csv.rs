@@ -7,9 +7,9 @@ use std::io::BufRead;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
 use super::coarse_clock;
+use super::model::{ResultsError, RunResults};
+use super::problems::{Problems, io_error};
 use super::records::Records;
-use super::stream::{Problems, io_error};
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "k6-csv";

@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use super::json_formats::{Ctx, join, note_missing_percentiles};
-use super::{EndpointResults, Latency, RunResults, Stats};
+use super::json_fields::{Ctx, join, note_missing_percentiles};
+use super::model::{EndpointResults, Latency, RunResults, Stats};
 use crate::diag::{Diagnostic, show};
 
 /// Metric names k6 itself emits; one of them (or `root_group`) marks a k6 summary.

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Bin, Bucket, Distribution, EndpointResults, Latency, ResultsError, RunResults, Stats};
+use super::distribution::{Bin, Distribution};
+use super::model::{Bucket, EndpointResults, Latency, ResultsError, RunResults, Stats};
 use crate::diag::Diagnostic;
 
 pub const FORMAT_CSV: &str = "locust-csv";

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Bucket, BucketDetail, Cell, Group, SeriesDetail};
+use super::model::{Bucket, BucketDetail, Cell, Group, SeriesDetail};
 
 /// Buckets kept at most; past it, neighbouring seconds merge into wider buckets.
 const MAX_BUCKETS: usize = 300;

@@ -8,357 +8,65 @@ mod aggregate;
 mod artillery;
 mod coarse_clock;
 mod distribution;
+mod format;
 mod gatling;
 mod gatling_log;
-mod hash_apart;
 mod hey;
 mod hey_csv;
 pub mod hist;
 mod jmeter_stats;
+mod json_fields;
 mod json_formats;
 mod jtl_csv;
 mod jtl_xml;
 mod k6_csv;
 mod k6_ndjson;
 mod k6_summary;
+mod lines;
 mod locust;
 mod locust_series;
-mod parts;
+mod model;
+mod part_input;
+pub mod parts;
+mod problems;
 mod quick;
 mod records;
 mod report_text;
 mod single_url;
-mod sniff;
+pub mod sniff;
 mod sniff_quick;
 mod stream;
 mod summary;
-mod taurus_artifacts;
+pub mod taurus_artifacts;
 mod taurus_stats;
 mod unrecognised;
 mod vegeta;
 mod wrk;
 
-use serde::Serialize;
-use std::collections::BTreeMap;
-
 use crate::diag::Diagnostic;
 
 pub use distribution::{Bin, Distribution};
+pub use model::*;
 
-pub const RESULTS_SCHEMA: &str = "perfassist.results/v1";
-
-/// Latency distribution in milliseconds. A percentile the source did not report stays `None`;
-/// it is never interpolated from the others.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Latency {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mean: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub p50: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub p90: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub p95: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub p99: Option<f64>,
-    #[serde(rename = "p99.9", skip_serializing_if = "Option::is_none")]
-    pub p999: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
+/// A results file read from a reader, or, for a Locust stats file, its text: the edge then reads
+/// the companion files beside it and calls `read_locust_stats`.
+pub enum Opened {
+    Read(Box<RunResults>),
+    LocustStats(String),
 }
 
-impl Latency {
-    pub fn percentile(&self, p: crate::profile::Percentile) -> Option<f64> {
-        use crate::profile::Percentile::*;
-        match p {
-            P50 => self.p50,
-            P90 => self.p90,
-            P95 => self.p95,
-            P99 => self.p99,
-            P999 => self.p999,
-        }
-    }
-}
-
-/// Statistics for the whole run or for one endpoint.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Stats {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub requests: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_rate: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub throughput_rps: Option<f64>,
-    pub latency_ms: Latency,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub status_codes: BTreeMap<String, u64>,
-    /// Every request's latency, binned, where the source gives it (raw samples, a Locust
-    /// report): the judge reads confidence intervals from it. Not part of the results schema.
-    #[serde(skip)]
-    pub distribution: Option<Distribution>,
-}
-
-impl Stats {
-    /// The error rate as reported, or derived from the counts when both are known.
-    pub fn error_rate(&self) -> Option<f64> {
-        self.error_rate.or(match (self.errors, self.requests) {
-            (Some(e), Some(r)) if r > 0 => Some(e as f64 / r as f64),
-            _ => None,
-        })
-    }
-}
-
-/// One endpoint's results, under the name the runner gave it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct EndpointResults {
-    /// The runner's name or label for the endpoint.
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    #[serde(flatten)]
-    pub stats: Stats,
-}
-
-/// Resource use of the system under test, where the source reports it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Resources {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_percent: Option<f64>,
-}
-
-/// One time bucket of a run, for sources with a time series.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Bucket {
-    /// Seconds since the start of the run.
-    pub offset_s: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub throughput_rps: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_rate: Option<f64>,
-    pub latency_ms: Latency,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub users: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_percent: Option<f64>,
-}
-
-/// What the runner itself said about the run, beyond the numbers.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct RunnerSignals {
-    /// Threshold expressions the runner reported as failed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub thresholds_failed: Vec<String>,
-    /// Iterations the runner could not start (k6): the planned rate was not delivered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dropped_iterations: Option<u64>,
-}
-
-/// A run's results, normalised.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct RunResults {
-    pub schema: &'static str,
-    /// Which reader produced this, e.g. `perfassist-summary-json`, `k6-summary-export`.
-    pub format: String,
-    /// The service named inside the file, where the format has such a field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_s: Option<f64>,
-    pub overall: Stats,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub endpoints: Vec<EndpointResults>,
-    pub resources: Resources,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub timeseries: Vec<Bucket>,
-    pub runner: RunnerSignals,
-    /// Things the reader noticed that a person should know (e.g. "p99 not reported by this source").
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// The time series' buckets split by endpoint, for judging stage by stage. Not part of the
-    /// results schema.
-    #[serde(skip)]
-    pub detail: Option<SeriesDetail>,
-}
-
-/// A run's time series in cells: one per endpoint (and one for the rest) per bucket, aligned with
-/// `RunResults::timeseries`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SeriesDetail {
-    /// Histogram units per millisecond (1000 for microseconds).
-    pub per_ms: f64,
-    pub buckets: Vec<BucketDetail>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BucketDetail {
-    /// The stretch of the run the bucket covers, in seconds (the last one ends with the run).
-    pub width_s: f64,
-    pub cells: Vec<Cell>,
-}
-
-/// Whose requests a cell counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Group {
-    /// The endpoint at this index of `RunResults::endpoints`.
-    Endpoint(usize),
-    /// Requests of no listed endpoint (unnamed, or past the endpoint cap).
-    Other,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cell {
-    pub group: Group,
-    pub requests: u64,
-    /// Failed requests among the `known` ones whose outcome the source stated.
-    pub errors: u64,
-    pub known: u64,
-    pub hist: Option<hist::Hist>,
-}
-
-impl RunResults {
-    pub fn new(format: &str) -> Self {
-        RunResults {
-            schema: RESULTS_SCHEMA,
-            format: format.to_string(),
-            ..Default::default()
-        }
-    }
-}
-
-/// A results file that could not be read, with every problem found.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{file}: cannot read results")]
-pub struct ResultsError {
-    pub file: String,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl ResultsError {
-    pub fn one(file: &str, d: Diagnostic) -> Self {
-        ResultsError {
-            file: file.to_string(),
-            diagnostics: vec![with_file(d, file)],
-        }
-    }
-}
-
-fn with_file(mut d: Diagnostic, file: &str) -> Diagnostic {
-    d.file = Some(file.to_string());
-    d
-}
-
-/// Reads a results file from disk (or a Taurus artifacts folder: its kpi*.jtl as one run).
-/// Raw-sample formats (JMeter JTL, k6 NDJSON, gzip or not) are read as a stream in constant
-/// memory; summaries are read whole, and a summary larger than `max_document_bytes` is refused
-/// before it is read. A Locust `X_stats.csv` picks up `X_stats_history.csv` and
-/// `X_failures.csv` from the same folder. `name` is used in errors.
-pub fn read_file(
-    path: &std::path::Path,
-    name: &str,
-    max_document_bytes: u64,
-) -> Result<RunResults, ResultsError> {
-    if path.is_dir() {
-        return taurus_artifacts::read(path, name, false).map(|(r, _)| r);
-    }
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}"))))?;
-    let meta = file.metadata().ok();
-    let size = meta.as_ref().map_or(0, |m| m.len());
-    // A large plain JTL or k6 NDJSON is read on every core; anything else, or a file the parts
-    // cannot agree on, in one pass from the start.
-    if meta.is_some_and(|m| m.is_file())
-        && let Some(r) = read_parts(name, &file, size, parallelism())
-    {
-        return r;
-    }
-    read_opened(path, name, &mut file, size, max_document_bytes)
-}
-
-/// A large plain raw-sample file read in parts on `threads` threads, for the formats that can be;
-/// `None` when it must be read in one pass.
-fn read_parts(
-    name: &str,
-    file: &std::fs::File,
-    size: u64,
-    threads: usize,
-) -> Option<Result<RunResults, ResultsError>> {
-    jtl_csv::read_parts(name, file, size, threads)
-        .or_else(|| k6_ndjson::read_parts(name, file, size, threads))
-}
-
-/// Threads a large file may be read with: the cores available, or `PERFASSIST_THREADS`.
-fn parallelism() -> usize {
-    std::env::var("PERFASSIST_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
-/// `read_file`, also returning the SHA-256 (hex) of the file's bytes, hashed in the same pass so
-/// a gigabyte file is read from disk once (a large one on a thread of its own, alongside).
-pub fn read_file_hashed(
-    path: &std::path::Path,
-    name: &str,
-    max_document_bytes: u64,
-) -> Result<(RunResults, String), ResultsError> {
-    use sha2::{Digest, Sha256};
-    if path.is_dir() {
-        let (r, digest) = taurus_artifacts::read(path, name, true)?;
-        return Ok((r, digest.unwrap_or_default()));
-    }
-    let cannot = |e: std::io::Error| {
-        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
-    };
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let meta = file.metadata().ok();
-    let size = meta.as_ref().map_or(0, |m| m.len());
-    let threads = parallelism();
-    if threads > 1 && size >= hash_apart::MIN_SIZE && meta.is_some_and(|m| m.is_file()) {
-        return hash_apart::read(path, name, &file, size, threads, max_document_bytes);
-    }
-    let mut hashing = Hashing {
-        inner: file,
-        hasher: Sha256::new(),
-    };
-    let results = read_opened(path, name, &mut hashing, size, max_document_bytes)?;
-    // A reader may stop before the end (a summary's limit, a Locust file read whole stays
-    // complete): the digest covers every byte of the file all the same.
-    std::io::copy(&mut hashing, &mut std::io::sink()).map_err(cannot)?;
-    Ok((results, hex::encode(hashing.hasher.finalize())))
-}
-
-/// Hashes what passes through it.
-struct Hashing<R> {
-    inner: R,
-    hasher: sha2::Sha256,
-}
-
-impl<R: std::io::Read> std::io::Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use sha2::Digest;
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
-fn read_opened(
-    path: &std::path::Path,
+/// Reads a results file from `file` (`size` bytes; `name` is used in errors). Raw-sample
+/// formats (JMeter JTL, k6 NDJSON, gzip or not) are read as a stream in constant memory;
+/// summaries are read whole, and a summary larger than `max_document_bytes` is refused before it
+/// is read.
+pub fn read_input(
     name: &str,
     file: &mut dyn std::io::Read,
     size: u64,
     max_document_bytes: u64,
-) -> Result<RunResults, ResultsError> {
+) -> Result<Opened, ResultsError> {
     use std::io::{BufRead, BufReader, Read};
-    let cannot = |e: std::io::Error| {
-        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
-    };
+    let cannot = |e: std::io::Error| ResultsError::cannot_read(name, &e);
     let mut raw = BufReader::with_capacity(1 << 16, file);
     let gz = sniff::is_gzip(raw.fill_buf().map_err(cannot)?);
     let mut input: Box<dyn BufRead + '_> = if gz {
@@ -372,7 +80,7 @@ fn read_opened(
     let head = peek(&mut input, sniff::HEAD_LEN).map_err(cannot)?;
     let format = sniff::sniff(name, &head);
     if format.is_stream() {
-        return stream::read(name, input, format);
+        return stream::read(name, input, format).map(|r| Opened::Read(Box::new(r)));
     }
     // Summaries are read whole, so their size is bounded before anything is read: a huge file
     // that is not a raw-sample stream is refused at once, at no memory cost.
@@ -398,24 +106,18 @@ fn read_opened(
         input
             .take(max_document_bytes + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| stream::io_error(name, None, &e))?;
+            .map_err(|e| problems::io_error(name, None, &e))?;
         if bytes.len() as u64 > max_document_bytes {
             return Err(too_big(bytes.len() as u64));
         }
-        return read(name, &bytes);
+        return read(name, &bytes).map(|r| Opened::Read(Box::new(r)));
     }
     let mut bytes = Vec::with_capacity(size as usize);
     input.read_to_end(&mut bytes).map_err(cannot)?;
     if format == sniff::Format::LocustStats {
-        return read_locust_with_companions(path, name, &bytes);
+        return Ok(Opened::LocustStats(utf8(name, &bytes)?.to_string()));
     }
-    read(name, &bytes)
-}
-
-/// Whether a file starting with `head` is a raw-sample stream (JTL, k6 NDJSON): the kind a runner
-/// appends to while its run goes on.
-pub fn is_raw_sample_stream(name: &str, head: &[u8]) -> bool {
-    sniff::sniff(name, head).is_stream()
+    read(name, &bytes).map(|r| Opened::Read(Box::new(r)))
 }
 
 /// Summaries and JSON documents are read whole, up to this size by default. The largest real
@@ -432,46 +134,18 @@ fn peek(input: &mut dyn std::io::BufRead, len: usize) -> std::io::Result<Vec<u8>
     Ok(buf[..buf.len().min(len)].to_vec())
 }
 
-fn read_locust_with_companions(
-    path: &std::path::Path,
+/// A Locust stats file's text read with its companions, each given as (name, text) when found.
+pub fn read_locust_stats(
     name: &str,
-    bytes: &[u8],
+    text: &str,
+    history: Option<(&str, &str)>,
+    failures: Option<(&str, &str)>,
 ) -> Result<RunResults, ResultsError> {
-    let text = utf8(name, bytes)?;
-    let sibling = |suffix: &str| -> Result<Option<(String, String)>, ResultsError> {
-        let Some(file_name) = path.file_name().and_then(|f| f.to_str()) else {
-            return Ok(None);
-        };
-        let Some(prefix) = file_name.strip_suffix("_stats.csv") else {
-            return Ok(None);
-        };
-        let p = path.with_file_name(format!("{prefix}{suffix}"));
-        match std::fs::read(&p) {
-            Ok(b) => {
-                let n = name
-                    .strip_suffix("_stats.csv")
-                    .map_or_else(|| p.display().to_string(), |pre| format!("{pre}{suffix}"));
-                let t = utf8(&n, &b)?.to_string();
-                Ok(Some((n, t)))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(ResultsError::one(
-                &p.display().to_string(),
-                Diagnostic::error("", format!("cannot read: {e}")),
-            )),
-        }
-    };
-    let history = sibling("_stats_history.csv")?;
-    let failures = sibling("_failures.csv")?;
-    locust::read_stats(
-        name,
-        text,
-        history.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-        failures.as_ref().map(|(n, t)| (n.as_str(), t.as_str())),
-    )
+    locust::read_stats(name, text, history, failures)
 }
 
-fn utf8<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ResultsError> {
+/// `bytes` as text, or an error saying where they stop being UTF-8.
+pub fn utf8<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, ResultsError> {
     std::str::from_utf8(bytes).map_err(|e| {
         ResultsError::one(
             name,
@@ -566,7 +240,7 @@ fn read_gzip(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
         1 << 16,
         flate2::bufread::MultiGzDecoder::new(bytes),
     ));
-    let head = peek(&mut input, sniff::HEAD_LEN).map_err(|e| stream::io_error(name, None, &e))?;
+    let head = peek(&mut input, sniff::HEAD_LEN).map_err(|e| problems::io_error(name, None, &e))?;
     let format = sniff::sniff(name, &head);
     if format.is_stream() {
         return stream::read(name, input, format);
@@ -575,7 +249,7 @@ fn read_gzip(name: &str, bytes: &[u8]) -> Result<RunResults, ResultsError> {
     input
         .take(GZIP_DOCUMENT_LIMIT + 1)
         .read_to_end(&mut inner)
-        .map_err(|e| stream::io_error(name, None, &e))?;
+        .map_err(|e| problems::io_error(name, None, &e))?;
     if sniff::is_gzip(&inner) || inner.len() as u64 > GZIP_DOCUMENT_LIMIT {
         return Err(ResultsError::one(
             name,

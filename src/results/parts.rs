@@ -1,56 +1,108 @@
-//! Splitting a large file into parts at line ends, for readers that aggregate parts on separate
-//! threads and merge them.
+//! A large raw-sample file read in parts, each aggregated apart and the parts merged: what the
+//! formats that allow it (JTL CSV, k6 NDJSON) need to start, read and merge. Pure: the caller
+//! (`crate::ingest`) reads the bytes and runs the parts on threads.
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::Read;
+use std::sync::atomic::AtomicBool;
+
+use super::aggregate::Aggregator;
+use super::model::{ResultsError, RunResults};
+use super::sniff::{self, Format};
+use super::{jtl_csv, k6_ndjson};
 
 /// Smaller files are read in one pass: threads would not pay for themselves.
-pub(crate) const MIN_SIZE: u64 = 8 << 20;
-/// Each part reads through a buffer of this size, whatever the file size.
-pub(crate) const BUFFER: usize = 1 << 18;
+pub const MIN_SIZE: u64 = 8 << 20;
 /// Parts at most, however many cores: each holds its own histograms.
-pub(crate) const MAX_PARTS: usize = 16;
+pub const MAX_PARTS: usize = 16;
+/// Bytes of the file's start `plan` looks at (k6's first timed point sets the buckets' origin).
+pub const HEAD: usize = 1 << 20;
 
-/// Runs `read` on each part `bounds[i]..bounds[i + 1]` on a thread of its own. A part that gives
-/// up (`None`) raises the flag `read` is given, so the others can give up early too. `None` when
-/// any part gave up or no thread could be started: the caller then reads the file in one pass.
-pub(crate) fn read_in_threads<P: Send>(
-    bounds: &[u64],
-    read: impl Fn(u64, u64, &AtomicBool) -> Option<P> + Sync,
-) -> Option<Vec<P>> {
-    let stop = AtomicBool::new(false);
-    let results: Vec<Option<P>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (from, to) = (w[0], w[1]);
-                let (stop, read) = (&stop, &read);
-                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-                    let got = read(from, to, stop);
-                    if got.is_none() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
-                    got
-                });
-                // No thread to be had (a process limit): the one-pass read still works.
-                if spawned.is_err() {
-                    stop.store(true, Ordering::Relaxed);
-                }
-                spawned
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.ok().and_then(|w| w.join().ok().flatten()))
-            .collect()
-    });
-    results.into_iter().collect()
+/// How many parts a file of `size` bytes is read in with `threads` threads; `None` for one pass.
+pub fn count(size: u64, threads: usize) -> Option<usize> {
+    let parts = threads.min(MAX_PARTS);
+    (size >= MIN_SIZE && parts >= 2).then_some(parts)
+}
+
+/// How to read one file in parts, found from its head.
+pub struct Plan {
+    name: String,
+    data_start: u64,
+    kind: Kind,
+}
+
+enum Kind {
+    Jtl(Box<jtl_csv::Split>),
+    K6(k6_ndjson::Split),
+}
+
+/// One part's aggregate, waiting to be merged.
+pub struct Partial(PartialKind);
+
+enum PartialKind {
+    Jtl(Aggregator),
+    K6(k6_ndjson::Part),
+}
+
+/// A plan for the file named `name` that starts with `head` (up to `HEAD` bytes), when it is a
+/// plain JTL CSV or k6 NDJSON file the parts can read; `None` when it must be read in one pass.
+pub fn plan(name: &str, head: &[u8]) -> Option<Plan> {
+    let short = &head[..head.len().min(sniff::HEAD_LEN)];
+    if sniff::is_gzip(head) {
+        return None;
+    }
+    let (data_start, kind) = match sniff::sniff(name, short) {
+        Format::JtlCsv => {
+            let (start, split) = jtl_csv::split(name, short)?;
+            (start, Kind::Jtl(Box::new(split)))
+        }
+        Format::K6Ndjson => (0, Kind::K6(k6_ndjson::split(head)?)),
+        _ => return None,
+    };
+    Some(Plan {
+        name: name.to_string(),
+        data_start,
+        kind,
+    })
+}
+
+impl Plan {
+    /// Where the samples start: parts cover `data_start..size`.
+    pub fn data_start(&self) -> u64 {
+        self.data_start
+    }
+
+    /// Aggregates `len` bytes of whole lines from `input`; `None` when a line needs the one-pass
+    /// reader, reading failed, or `stop` was raised by another part.
+    pub fn read_part(&self, input: &mut dyn Read, len: u64, stop: &AtomicBool) -> Option<Partial> {
+        Some(Partial(match &self.kind {
+            Kind::Jtl(s) => PartialKind::Jtl(s.read_part(input, len, stop)?),
+            Kind::K6(s) => PartialKind::K6(s.read_part(input, len, stop)?),
+        }))
+    }
+
+    /// The run from every part, in file order; `None` when the parts cannot be merged into what
+    /// one pass gives (the caller then reads the file in one pass).
+    pub fn merge(self, parts: Vec<Partial>) -> Option<Result<RunResults, ResultsError>> {
+        match self.kind {
+            Kind::Jtl(s) => s.merge(parts.into_iter().map(|p| match p.0 {
+                PartialKind::Jtl(a) => Some(a),
+                PartialKind::K6(_) => None,
+            })),
+            Kind::K6(_) => k6_ndjson::merge(
+                &self.name,
+                parts.into_iter().map(|p| match p.0 {
+                    PartialKind::K6(a) => Some(a),
+                    PartialKind::Jtl(_) => None,
+                }),
+            ),
+        }
+    }
 }
 
 /// Part boundaries: the data's start, a line start near each equal share, the file's end.
-pub(crate) fn boundaries(
-    file: &File,
+/// `read_at` fills a buffer from an offset, as far as the file goes (`None` on an I/O error).
+pub fn boundaries(
+    read_at: impl Fn(&mut [u8], u64) -> Option<usize>,
     data_start: u64,
     size: u64,
     parts: usize,
@@ -65,7 +117,7 @@ pub(crate) fn boundaries(
         }
         // The line end at or after target - 1, so a part may start right at target.
         let at = target - 1;
-        let n = read_full_at(file, &mut window, at)?;
+        let n = read_at(&mut window, at)?;
         let nl = memchr::memchr(b'\n', &window[..n])?;
         let b = at + nl as u64 + 1;
         if b > last && b < size {
@@ -76,17 +128,29 @@ pub(crate) fn boundaries(
     Some(bounds)
 }
 
-/// Reads until `buf` is full or the file ends; the bytes read, `None` on an I/O error (the
-/// one-pass reader then reports it).
-pub(crate) fn read_full_at(file: &File, buf: &mut [u8], at: u64) -> Option<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match file.read_at(&mut buf[n..], at + n as u64) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    Some(n)
+/// `bytes` read in `parts` parts one after the other, whatever its size: what the threads of
+/// `crate::ingest` give, for tests that compare it with one pass.
+#[cfg(test)]
+pub(crate) fn read_in_order(
+    name: &str,
+    bytes: &[u8],
+    parts: usize,
+) -> Option<Result<RunResults, ResultsError>> {
+    let plan = plan(name, &bytes[..bytes.len().min(HEAD)])?;
+    let at = |buf: &mut [u8], at: u64| {
+        let rest = bytes.get(at as usize..).unwrap_or_default();
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        Some(n)
+    };
+    let bounds = boundaries(at, plan.data_start(), bytes.len() as u64, parts)?;
+    let stop = AtomicBool::new(false);
+    let partials = bounds
+        .windows(2)
+        .map(|w| {
+            let mut part = &bytes[w[0] as usize..w[1] as usize];
+            plan.read_part(&mut part, w[1] - w[0], &stop)
+        })
+        .collect::<Option<Vec<_>>>()?;
+    plan.merge(partials)
 }

@@ -1,8 +1,9 @@
 //! The quick tools' summary reports, read whole as text: dispatch by detected format to the hey,
 //! wrk, ApacheBench and Taurus final-stats readers.
 
+use super::model::{ResultsError, RunResults};
 use super::sniff::Format;
-use super::{ResultsError, RunResults, ab, ab_percentiles, hey, taurus_stats, wrk};
+use super::{ab, ab_percentiles, hey, taurus_stats, wrk};
 use crate::diag::Diagnostic;
 
 pub fn read(name: &str, text: &str, format: Format) -> Result<RunResults, ResultsError> {

@@ -1,7 +1,7 @@
 //! Text reports that put each figure on a labelled line (hey, wrk, ApacheBench): finding a line
 //! by its label, reading its numbers, and naming the line of a value that does not read.
 
-use super::{ResultsError, RunResults};
+use super::model::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub struct TextReport<'a> {

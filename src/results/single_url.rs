@@ -1,7 +1,7 @@
 //! The endpoint of a tool that tests one URL (wrk, ab): named `METHOD /path` so that the judge
 //! matches it to the profile endpoint of that method and path (SPEC.md, "Endpoint matching").
 
-use super::{EndpointResults, Stats};
+use super::model::{EndpointResults, Stats};
 
 /// The path and query of `target`, a full URL or a path: `http://h:8080/a?b=1` gives `/a?b=1`.
 pub fn path_of(target: &str) -> String {

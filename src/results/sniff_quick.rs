@@ -2,7 +2,7 @@
 //! Taurus final-stats dumps, k6's CSV output and Gatling's text log. Each test asks for the
 //! labels the tool always writes, so a file merely mentioning one is not taken for it.
 
-use super::sniff::{Format, contains};
+use super::format::{Format, contains};
 
 /// An XML document that is one of these formats (the JTL has been ruled out).
 pub fn xml(window: &[u8]) -> Option<Format> {

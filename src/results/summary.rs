@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{ResultsError, RunResults};
+use super::model::{ResultsError, RunResults};
 use crate::diag::{self, Diagnostic, show};
 use crate::locate::Positions;
 use crate::textdoc;

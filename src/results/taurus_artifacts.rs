@@ -3,12 +3,12 @@
 //! executions ran side by side, so all their samples go into one aggregation.
 
 use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use super::aggregate::{Aggregator, Limits, Resolution};
-use super::{ResultsError, RunResults, jtl_csv};
+use super::jtl_csv;
+use super::model::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "taurus-artifacts-jtl";
@@ -28,34 +28,32 @@ fn kpi_number(file_name: &str) -> Option<u64> {
 }
 
 fn cannot(name: &str, e: &std::io::Error) -> ResultsError {
-    ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
+    ResultsError::cannot_read(name, e)
 }
 
-/// What a folder holds: its kpi files (name and path) in Taurus' order (kpi, kpi-1, ..., kpi-10),
-/// and the other `kpi*` names, which are not read.
+/// What a folder holds: its kpi file names in Taurus' order (kpi, kpi-1, ..., kpi-10), and the
+/// other `kpi*` names, which are not read.
 struct Listing {
-    kpi: Vec<(String, PathBuf)>,
+    kpi: Vec<String>,
     other: Vec<String>,
 }
 
-fn kpi_files(dir: &Path, name: &str) -> Result<Listing, ResultsError> {
+fn kpi_files(names: Vec<String>) -> Listing {
     let mut found = Vec::new();
     let mut other = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(|e| cannot(name, &e))? {
-        let entry = entry.map_err(|e| cannot(name, &e))?;
-        let file_name = entry.file_name().to_string_lossy().to_string();
+    for file_name in names {
         match kpi_number(&file_name) {
-            Some(n) => found.push((n, file_name, entry.path())),
+            Some(n) => found.push((n, file_name)),
             None if file_name.starts_with("kpi") => other.push(file_name),
             None => {}
         }
     }
     found.sort();
     other.sort();
-    Ok(Listing {
-        kpi: found.into_iter().map(|(_, f, p)| (f, p)).collect(),
+    Listing {
+        kpi: found.into_iter().map(|(_, f)| f).collect(),
         other,
-    })
+    }
 }
 
 /// Passes bytes through and hashes them.
@@ -74,15 +72,16 @@ impl<R: Read> Read for Hashed<'_, R> {
     }
 }
 
-/// Reads every kpi file of the folder `dir` (named `name` in messages) into one result. With
-/// `hash`, also returns the folder's SHA-256 (hex): over each file read, in order, its name, a
-/// newline and its bytes.
-pub fn read(
-    dir: &Path,
+/// Reads every kpi file of a folder (named `name` in messages, holding the files `names`) into one
+/// result; `open` opens one of them by name, with its size. With `hash`, also returns the
+/// folder's SHA-256 (hex): over each file read, in order, its name, a newline and its bytes.
+pub fn read<R: Read>(
     name: &str,
+    names: Vec<String>,
+    mut open: impl FnMut(&str) -> std::io::Result<(R, u64)>,
     hash: bool,
 ) -> Result<(RunResults, Option<String>), ResultsError> {
-    let Listing { kpi: files, other } = kpi_files(dir, name)?;
+    let Listing { kpi: files, other } = kpi_files(names);
     if files.is_empty() {
         return Err(ResultsError::one(
             name,
@@ -96,13 +95,13 @@ pub fn read(
         "Taurus artifacts folder: {} read as one run",
         files
             .iter()
-            .map(|(f, _)| f.as_str())
+            .map(String::as_str)
             .collect::<Vec<_>>()
             .join(", ")
     )];
-    for (file_name, path) in &files {
+    for file_name in &files {
         let file_label = format!("{}/{file_name}", name.trim_end_matches('/'));
-        let file = std::fs::File::open(path).map_err(|e| cannot(&file_label, &e))?;
+        let (file, size) = open(file_name).map_err(|e| cannot(&file_label, &e))?;
         if let Some(h) = hasher.as_mut() {
             h.update(file_name.as_bytes());
             h.update(b"\n");
@@ -114,7 +113,7 @@ pub fn read(
                 hasher: hasher.as_mut(),
             },
         );
-        if input.get_ref().inner.metadata().map_or(0, |m| m.len()) == 0 {
+        if size == 0 {
             notes.push(format!(
                 "{file_name} is empty: did its execution start? (Taurus' log in the folder says)"
             ));
@@ -162,6 +161,19 @@ mod tests {
         format!("1,{t},{label},GET,{ms},12,{code},{msg},{ok},0\n")
     }
 
+    /// A folder held in memory: (file name, contents).
+    fn read_folder(
+        files: &[(&str, &str)],
+        hash: bool,
+    ) -> Result<(RunResults, Option<String>), ResultsError> {
+        let names = files.iter().map(|(n, _)| n.to_string()).collect();
+        let open = |n: &str| {
+            let (_, text) = files.iter().find(|(f, _)| *f == n).unwrap();
+            Ok((text.as_bytes(), text.len() as u64))
+        };
+        read("art", names, open, hash)
+    }
+
     #[test]
     fn kpi_names_follow_taurus_numbering() {
         assert_eq!(kpi_number("kpi.jtl"), Some(0));
@@ -174,7 +186,6 @@ mod tests {
 
     #[test]
     fn every_kpi_file_is_one_run_and_error_jtl_is_left_out() {
-        let dir = tempfile::tempdir().unwrap();
         let t0 = 1_700_000_000_000u64;
         let mut a = HEADER.to_string();
         let mut b = HEADER.to_string();
@@ -182,11 +193,13 @@ mod tests {
             a.push_str(&row(t0 + i * 1000, "GET /a", 10 + i, true));
             b.push_str(&row(t0 + i * 1000 + 500, "GET /b", 100, i != 3));
         }
-        std::fs::write(dir.path().join("kpi.jtl"), &a).unwrap();
-        std::fs::write(dir.path().join("kpi-1.jtl"), &b).unwrap();
         // JMeter's error log repeats failed samples: counted, it would double the errors.
-        std::fs::write(dir.path().join("error.jtl"), &b).unwrap();
-        let (r, digest) = read(dir.path(), "art", true).unwrap();
+        let files = [
+            ("kpi-1.jtl", b.as_str()),
+            ("error.jtl", &b),
+            ("kpi.jtl", &a),
+        ];
+        let (r, digest) = read_folder(&files, true).unwrap();
         assert_eq!(r.format, FORMAT);
         assert_eq!(r.overall.requests, Some(20));
         assert_eq!(r.overall.errors, Some(1));
@@ -209,33 +222,21 @@ mod tests {
 
     #[test]
     fn a_folder_without_kpi_files_or_samples_is_refused_clearly() {
-        let dir = tempfile::tempdir().unwrap();
-        let e = read(dir.path(), "art", false).unwrap_err();
+        let e = read_folder(&[("kpis.jtl", HEADER)], false).unwrap_err();
         assert!(
             e.diagnostics[0]
                 .message
                 .contains("not a Taurus artifacts folder")
         );
-        std::fs::write(dir.path().join("kpi.jtl"), HEADER).unwrap();
-        std::fs::write(dir.path().join("kpi-1.jtl"), "").unwrap();
-        let e = read(dir.path(), "art", false).unwrap_err();
+        let e = read_folder(&[("kpi.jtl", HEADER), ("kpi-1.jtl", "")], false).unwrap_err();
         assert!(e.diagnostics[0].message.contains("header but no samples"));
     }
 
     #[test]
     fn a_bad_row_names_its_file_and_line() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("kpi.jtl"),
-            format!("{HEADER}{}", row(1, "a", 1, true)),
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("kpi-1.jtl"),
-            format!("{HEADER}1,2,a,GET,slow,1,200,OK,true,0\n"),
-        )
-        .unwrap();
-        let e = read(dir.path(), "art", false).unwrap_err();
+        let good = format!("{HEADER}{}", row(1, "a", 1, true));
+        let bad = format!("{HEADER}1,2,a,GET,slow,1,200,OK,true,0\n");
+        let e = read_folder(&[("kpi.jtl", &good), ("kpi-1.jtl", &bad)], false).unwrap_err();
         let d = &e.diagnostics[0];
         assert_eq!(d.file.as_deref(), Some("art/kpi-1.jtl"));
         assert_eq!((d.line, d.field.as_str()), (Some(2), "elapsed"));

@@ -5,7 +5,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{EndpointResults, Latency, ResultsError, RunResults, Stats};
+use super::model::{EndpointResults, Latency, ResultsError, RunResults, Stats};
 use crate::diag::Diagnostic;
 
 pub const FORMAT_XML: &str = "taurus-final-stats-xml";

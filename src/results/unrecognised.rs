@@ -3,7 +3,8 @@
 //! report cut short), what to give instead, and the formats that are read. No reader's own
 //! complaint is shown for a file that reader was never meant for.
 
-use super::{ResultsError, sniff_quick, summary};
+use super::model::ResultsError;
+use super::{sniff_quick, summary};
 use crate::diag::Diagnostic;
 
 /// Every format `results::read` reads, for messages.

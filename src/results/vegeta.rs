@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::json_formats::{Ctx, note_missing_percentiles};
-use super::{Latency, RunResults};
+use super::json_fields::{Ctx, note_missing_percentiles};
+use super::model::{Latency, RunResults};
 
 const NS_PER_MS: f64 = 1_000_000.0;
 

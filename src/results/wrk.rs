@@ -2,10 +2,10 @@
 //! each with its own unit (`us`, `ms`, `s`, `m`); request count, socket errors and responses
 //! outside 2xx/3xx. The URL wrk was started with names the one endpoint.
 
-use super::json_formats::note_missing_percentiles;
+use super::json_fields::note_missing_percentiles;
+use super::model::{ResultsError, RunResults};
 use super::report_text::{TextReport, first_word};
 use super::single_url;
-use super::{ResultsError, RunResults};
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "wrk-text";

@@ -154,6 +154,6 @@ proptest! {
             let history = dir.path().join(format!("{prefix}_stats_history.csv"));
             std::fs::write(history, apply(b"Timestamp,User Count,Type,Name\n1,2,,Aggregated\n".to_vec(), &edits)).unwrap();
         }
-        let _ = perfassist::results::read_file(&path, name, perfassist::results::DEFAULT_MAX_DOCUMENT_BYTES);
+        let _ = perfassist::ingest::read_file(&path, name, perfassist::results::DEFAULT_MAX_DOCUMENT_BYTES);
     }
 }

@@ -48,7 +48,7 @@ impl Engine {
             None => None,
         };
         let run = self.run_name(key, c);
-        let results = match results::read_file(path, &name, self.s.limits.document_bytes) {
+        let results = match crate::ingest::read_file(path, &name, self.s.limits.document_bytes) {
             Ok(r) => r,
             Err(e) => {
                 if !allow_reject {

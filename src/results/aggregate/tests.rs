@@ -1,4 +1,5 @@
 //! The aggregator's own figures: exact counts, nearest-rank percentiles, caps and buckets.
+use super::measured::{to_ns, to_units};
 use super::merge::NotMergeable;
 use super::*;
 

@@ -1,13 +1,10 @@
 //! The fast path and the parallel parts must give exactly what the full one-pass reader gives:
 //! the same results, serialised, or the same errors at the same line and column.
 
-use std::io::Write;
-
 use proptest::prelude::*;
 
-use super::parallel::read_parts_of_any_size;
 use super::read_with;
-use crate::results::{ResultsError, RunResults};
+use crate::results::model::{ResultsError, RunResults};
 
 const JMETER5: &str = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,\
 success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect";
@@ -199,11 +196,9 @@ fn check_bytes(bytes: &[u8]) -> usize {
     let slow = shown(&read_with("t.jtl", bytes, false));
     let fast = shown(&read_with("t.jtl", bytes, true));
     assert_eq!(slow, fast, "fast path differs on:\n{text}");
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    file.write_all(bytes).unwrap();
     let mut parallel = 0;
     for parts in [2, 3, 7] {
-        if let Some(r) = read_parts_of_any_size("t.jtl", file.as_file(), text.len() as u64, parts) {
+        if let Some(r) = crate::results::parts::read_in_order("t.jtl", bytes, parts) {
             parallel += 1;
             assert_eq!(slow, shown(&r), "{parts} parts differ on:\n{text}");
         }

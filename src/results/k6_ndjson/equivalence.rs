@@ -2,13 +2,11 @@
 //! same results, serialised, or the same errors at the same line and column.
 
 use std::fmt::Write as _;
-use std::io::Write;
 
 use proptest::prelude::*;
 
-use super::parallel::read_parts_of_any_size;
 use super::read_with;
-use crate::results::{ResultsError, RunResults};
+use crate::results::model::{ResultsError, RunResults};
 
 /// A small deterministic generator (splitmix64): proptest picks the seed and the knobs.
 struct Rng(u64);
@@ -221,12 +219,9 @@ fn check_bytes(bytes: &[u8]) -> usize {
     let serde = shown(&read_with("t.json", bytes, false));
     let scanned = shown(&read_with("t.json", bytes, true));
     assert_eq!(serde, scanned, "the scanner differs on:\n{text}");
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    file.write_all(bytes).unwrap();
     let mut parallel = 0;
     for parts in [2, 3, 7] {
-        if let Some(r) = read_parts_of_any_size("t.json", file.as_file(), bytes.len() as u64, parts)
-        {
+        if let Some(r) = crate::results::parts::read_in_order("t.json", bytes, parts) {
             parallel += 1;
             assert_eq!(serde, shown(&r), "{parts} parts differ on:\n{text}");
         }

@@ -7,8 +7,9 @@ use std::io::BufRead;
 use serde::Deserialize;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
-use super::stream::{Lines, Problems, io_error};
-use super::{ResultsError, RunResults};
+use super::lines::Lines;
+use super::model::{ResultsError, RunResults};
+use super::problems::{Problems, io_error};
 use crate::diag::Diagnostic;
 
 #[cfg(test)]
@@ -16,7 +17,7 @@ mod equivalence;
 mod parallel;
 mod scan;
 
-pub use parallel::read_parts;
+pub(crate) use parallel::{Part, Split, merge, split};
 
 pub const FORMAT: &str = "k6-ndjson";
 

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::{ResultsError, RunResults, read_opened};
-use crate::diag::Diagnostic;
+use super::open::read_opened;
+use crate::results::{ResultsError, RunResults};
 
 /// Smaller files are hashed as they are parsed, in the same pass.
 pub const MIN_SIZE: u64 = 8 << 20;
@@ -23,13 +23,11 @@ pub fn read(
     threads: usize,
     max_document_bytes: u64,
 ) -> Result<(RunResults, String), ResultsError> {
-    let cannot = |e: std::io::Error| {
-        ResultsError::one(name, Diagnostic::error("", format!("cannot read: {e}")))
-    };
+    let cannot = |e: std::io::Error| ResultsError::cannot_read(name, &e);
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let hasher = std::thread::Builder::new().spawn_scoped(scope, || sha256_at(file, &stop));
-        let results = match super::read_parts(name, file, size, threads) {
+        let results = match super::parts::read(name, file, size, threads) {
             Some(r) => r,
             None => {
                 // The hasher reads with pread, so this reader's position starts at 0 still.
@@ -93,19 +91,14 @@ mod tests {
         for variant in [text.clone(), text.replacen("GET /p3", "\"GET /p3, q\"", 1)] {
             let mut f = tempfile::NamedTempFile::new().unwrap();
             f.write_all(variant.as_bytes()).unwrap();
-            let (r, digest) = crate::results::read_file_hashed(
+            let (r, digest) = crate::ingest::read_file_hashed(
                 f.path(),
                 "big.jtl",
                 crate::results::DEFAULT_MAX_DOCUMENT_BYTES,
             )
             .unwrap();
             assert_eq!(digest, hex::encode(Sha256::digest(variant.as_bytes())));
-            let one = crate::results::stream::read(
-                "big.jtl",
-                variant.as_bytes(),
-                crate::results::sniff::Format::JtlCsv,
-            )
-            .unwrap();
+            let one = crate::results::read("big.jtl", variant.as_bytes()).unwrap();
             assert_eq!(r, one);
         }
     }
