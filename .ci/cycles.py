@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """File-level import cycles among the Rust sources under a folder.
 
-Usage: .ci/cycles.py [ROOT=src] [SCOPE=src/results] [--no-parent]
+Usage: .ci/cycles.py [ROOT=src] [SCOPE=src/results] [--no-parent]   (CI: src src --no-parent)
 A file depends on another when it names that file's module in a `use` or a path
 (`crate::..`, `super::..`, a child module). With --no-parent, a child naming its own
 parent module (`super::Item` from below) is not counted. Exit 1 when a cycle is found.

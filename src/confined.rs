@@ -124,7 +124,7 @@ impl Confined {
     }
 
     /// Writes `bytes` to a new hidden temporary file beside `path` (see
-    /// `output::temporary_name`), creating missing folders; returns the temporary's path.
+    /// `temporary_name`), creating missing folders; returns the temporary's path.
     /// Refuses when `path` itself is a link.
     pub fn write_temporary(&self, path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
         let (folder, name) = self.folder_of(path, true)?;
@@ -132,7 +132,7 @@ impl Confined {
         if folder.is_link(name) {
             return Err(link_error(path));
         }
-        let tmp = crate::output::temporary_name(name);
+        let tmp = temporary_name(name);
         let flags =
             OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let mode = Mode::from_raw_mode(0o666);
@@ -223,6 +223,19 @@ impl Folder {
         rustix::fs::syncfs(&self.fd)?;
         Ok(())
     }
+}
+
+/// The hidden temporary name for a file called `name`: `.NAME.PID.SEQ.tmp`. The inbox ignores
+/// such names, and so do readers of the outbox; every call gets its own name, so threads
+/// preparing outputs for the same path never collide.
+pub fn temporary_name(name: &std::ffi::OsStr) -> String {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        ".{}.{}.{seq}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    )
 }
 
 #[cfg(test)]

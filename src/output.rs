@@ -262,19 +262,6 @@ pub fn replace_quickly(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// The hidden temporary name for a file called `name`: `.NAME.PID.SEQ.tmp`. The inbox ignores
-/// such names, and so do readers of the outbox; every call gets its own name, so threads
-/// preparing outputs for the same path never collide.
-pub fn temporary_name(name: &std::ffi::OsStr) -> String {
-    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!(
-        ".{}.{}.{seq}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    )
-}
-
 /// Writes `bytes` to a new temporary file in `path`'s folder (created if missing), where a
 /// rename onto `path` is atomic. Outside the outbox only: the outbox goes through `Confined`.
 fn write_temporary(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
@@ -282,7 +269,9 @@ fn write_temporary(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let tmp = dir.join(temporary_name(path.file_name().unwrap_or_default()));
+    let tmp = dir.join(crate::confined::temporary_name(
+        path.file_name().unwrap_or_default(),
+    ));
     let written = match std::fs::write(&tmp, bytes) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             // Only a missing folder costs the extra syscalls; the common case is one open.

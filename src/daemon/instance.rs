@@ -61,7 +61,7 @@ pub fn lock(state_dir: &Path) -> Result<InstanceLock, DaemonError> {
     Ok(InstanceLock { _file: file })
 }
 
-/// Deletes hidden temporaries (`.NAME.PID.SEQ.tmp`, see `output::temporary_name`) of processes
+/// Deletes hidden temporaries (`.NAME.PID.SEQ.tmp`, see `confined::temporary_name`) of processes
 /// that no longer run, below `outbox` down to `depth` folders. Returns how many were deleted.
 pub fn sweep_temporaries(outbox: &Path, depth: usize) -> usize {
     let Ok(entries) = std::fs::read_dir(outbox) else {

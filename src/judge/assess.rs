@@ -10,7 +10,7 @@ use super::{
     baseline, count, from_slo, inconclusive_reasons, match_endpoint, narrative, obvious,
     scenario_stages, stages, verdict,
 };
-use crate::plan::{Check, Comparator, Scenario, ScenarioKind, StageKind};
+use crate::plan::{Check, Comparator, Scenario, StageKind};
 use crate::profile::ServiceProfile;
 use crate::results::RunResults;
 use crate::units::round;
@@ -490,9 +490,4 @@ fn summary(
         });
     }
     out
-}
-
-/// Whether a scenario is judged on the load it applied (a smoke run only proves the script).
-pub(super) fn tests_load(scenario: &Scenario) -> bool {
-    scenario.kind != ScenarioKind::Smoke
 }

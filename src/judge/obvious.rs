@@ -31,7 +31,7 @@ pub fn obvious_issues(
             "the run recorded no requests: nothing was measured".into(),
         );
     } else if let Some(sc) = scenario {
-        if super::assess::tests_load(sc)
+        if tests_load(sc)
             && let Some(t) = timeline
         {
             stage_load(&mut push, sc, t, r, s);
@@ -233,4 +233,9 @@ fn stage_load(
             );
         }
     }
+}
+
+/// Whether a scenario is judged on the load it applied (a smoke run only proves the script).
+pub(super) fn tests_load(scenario: &Scenario) -> bool {
+    scenario.kind != crate::plan::ScenarioKind::Smoke
 }
