@@ -8,7 +8,7 @@ use super::aggregate::{Aggregator, Limits, Resolution, Sample};
 use super::coarse_clock;
 use super::lines::Lines;
 use super::model::{ResultsError, RunResults};
-use super::problems::{Problems, io_error};
+use super::problems::Problems;
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "ab-gnuplot-tsv";
@@ -20,14 +20,8 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
     let mut line_no = 0usize;
     // Column positions of `seconds` and `ttime`, and the header's width.
     let mut cols: Option<(usize, usize, usize)> = None;
-    while let Some(raw) = lines
-        .next_line()
-        .map_err(|e| io_error(name, Some(line_no + 1), &e))?
-    {
-        line_no += 1;
-        let complete = raw.ends_with(b"\n");
-        let text = String::from_utf8_lossy(raw);
-        let text = text.trim_end_matches(['\r', '\n']);
+    while let Some(line) = lines.next_text(name, &mut line_no)? {
+        let (text, complete) = (&*line.text, line.complete);
         if text.trim().is_empty() {
             continue;
         }

@@ -8,7 +8,7 @@ use std::io::BufRead;
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
 use super::lines::Lines;
 use super::model::{ResultsError, RunResults};
-use super::problems::{Problems, io_error};
+use super::problems::Problems;
 use crate::diag::Diagnostic;
 
 pub const FORMAT: &str = "gatling-simulation-log";
@@ -62,14 +62,8 @@ pub fn read<R: BufRead>(name: &str, mut input: R) -> Result<RunResults, ResultsE
     let mut line_no = 0usize;
     let mut layout: Option<Layout> = None;
     let mut version: Option<String> = None;
-    while let Some(raw) = lines
-        .next_line()
-        .map_err(|e| io_error(name, Some(line_no + 1), &e))?
-    {
-        line_no += 1;
-        let complete = raw.ends_with(b"\n");
-        let text = String::from_utf8_lossy(raw);
-        let text = text.trim_end_matches(['\r', '\n']);
+    while let Some(line) = lines.next_text(name, &mut line_no)? {
+        let (text, complete) = (&*line.text, line.complete);
         let fields: Vec<&str> = text.split('\t').collect();
         if fields.len() >= 2 && fields[0] == "RUN" && version.is_none() {
             version = fields.last().map(|v| v.trim().to_string());

@@ -1,6 +1,17 @@
 //! Lines of a raw-sample stream, lent from the reader's buffer.
 
+use std::borrow::Cow;
 use std::io::BufRead;
+
+use super::ResultsError;
+use super::problems::io_error;
+
+/// A line of a text format, without its line end; invalid UTF-8 shows lossily.
+pub struct TextLine<'a> {
+    pub text: Cow<'a, str>,
+    /// Whether it ended with a newline (the last line of a file cut short does not).
+    pub complete: bool,
+}
 
 /// Lines of a stream, lent straight from the reader's buffer when they lie whole inside it (most
 /// do): no copy per line, and one vectorised newline search.
@@ -61,6 +72,32 @@ impl<R: BufRead> Lines<R> {
             Found::End if self.carry.is_empty() => None,
             Found::End => Some(&self.carry),
         })
+    }
+}
+
+impl<R: BufRead> Lines<R> {
+    /// The next line as text, counting it in `line_no`; a read error names the file and line.
+    pub fn next_text(
+        &mut self,
+        name: &str,
+        line_no: &mut usize,
+    ) -> Result<Option<TextLine<'_>>, ResultsError> {
+        let Some(raw) = self
+            .next_line()
+            .map_err(|e| io_error(name, Some(*line_no + 1), &e))?
+        else {
+            return Ok(None);
+        };
+        *line_no += 1;
+        let complete = raw.ends_with(b"\n");
+        let text = match String::from_utf8_lossy(raw) {
+            Cow::Borrowed(t) => Cow::Borrowed(t.trim_end_matches(['\r', '\n'])),
+            Cow::Owned(mut t) => {
+                t.truncate(t.trim_end_matches(['\r', '\n']).len());
+                Cow::Owned(t)
+            }
+        };
+        Ok(Some(TextLine { text, complete }))
     }
 }
 

@@ -209,6 +209,17 @@ impl ResultsError {
         ResultsError::one(file, Diagnostic::error("", format!("cannot read: {e}")))
     }
 
+    /// Every problem found in `file`, each naming it.
+    pub fn all(file: &str, diagnostics: Vec<Diagnostic>) -> Self {
+        ResultsError {
+            file: file.to_string(),
+            diagnostics: diagnostics
+                .into_iter()
+                .map(|d| with_file(d, file))
+                .collect(),
+        }
+    }
+
     pub fn one(file: &str, d: Diagnostic) -> Self {
         ResultsError {
             file: file.to_string(),

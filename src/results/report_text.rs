@@ -88,18 +88,7 @@ impl<'a> TextReport<'a> {
         if self.diags.is_empty() {
             return Ok(results);
         }
-        let file = self.file.to_string();
-        Err(ResultsError {
-            diagnostics: self
-                .diags
-                .into_iter()
-                .map(|mut d| {
-                    d.file = Some(file.clone());
-                    d
-                })
-                .collect(),
-            file,
-        })
+        Err(ResultsError::all(self.file, self.diags))
     }
 }
 

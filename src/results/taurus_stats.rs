@@ -115,18 +115,7 @@ impl Ctx<'_> {
         if self.diags.is_empty() {
             return Ok(r);
         }
-        let file = self.file.to_string();
-        Err(ResultsError {
-            diagnostics: self
-                .diags
-                .into_iter()
-                .map(|mut d| {
-                    d.file = Some(file.clone());
-                    d
-                })
-                .collect(),
-            file,
-        })
+        Err(ResultsError::all(self.file, self.diags))
     }
 }
 
