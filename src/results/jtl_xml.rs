@@ -51,29 +51,18 @@ pub fn read<R: BufRead>(name: &str, input: R) -> Result<RunResults, ResultsError
             }
         };
         line += newlines(&event);
-        match event {
-            Event::Start(e) => {
+        match &event {
+            Event::Start(e) | Event::Empty(e) => {
                 if depth == 0 {
-                    saw_root = match check_root(&e, at) {
+                    saw_root = match check_root(e, at) {
                         Ok(root) => root,
                         Err(d) => return Err(problems.fail(*d)),
                     };
-                } else if depth == 1 && is_sample(&e) && add_sample(&e, at, &mut agg, &mut problems)
-                {
+                } else if depth == 1 && is_sample(e) && add_sample(e, at, &mut agg, &mut problems) {
                     break;
                 }
-                depth += 1;
-            }
-            Event::Empty(e) => {
-                if depth == 0 {
-                    saw_root = match check_root(&e, at) {
-                        Ok(root) => root,
-                        Err(d) => return Err(problems.fail(*d)),
-                    };
-                } else if depth == 1 && is_sample(&e) && add_sample(&e, at, &mut agg, &mut problems)
-                {
-                    break;
-                }
+                // An empty element opens and closes at once.
+                depth += usize::from(matches!(event, Event::Start(_)));
             }
             Event::End(_) => depth = depth.saturating_sub(1),
             Event::Eof => {
