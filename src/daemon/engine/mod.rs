@@ -314,27 +314,29 @@ impl Engine {
                 return self.reject(&key, c, "", "input", vec![d], None);
             }
         };
-        // Hashed as a stream: raw-sample results can be gigabytes and are never held in memory.
-        let digest = match FileDigest::of_file("", &path) {
-            Ok(d) => d.sha256,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.removed(&key),
-            Err(e) => {
-                let d = Diagnostic::error("", format!("cannot read: {e}"));
-                return self.reject(&key, c, "", "input", vec![d], None);
-            }
-        };
         let known = self.state.inputs.get(&key).cloned();
-        let unchanged = known.as_ref().is_some_and(|e| e.sha256 == digest);
-        if unchanged && !force {
-            match known.as_ref().map(|e| (e.kind, e.status)) {
-                // After a restart the profile is not in memory yet: load it without new outputs.
-                Some((Kind::Profile, Status::Done)) => {
-                    self.load_quietly(&key, &path, &digest);
-                    return Handled::Unchanged;
+        // An input seen before is hashed first, so an unchanged one is skipped unread. A new one
+        // has nothing to compare with: results are hashed while they are parsed (one read of a
+        // file that may be gigabytes), anything else just before it is used.
+        let mut digest = None;
+        if known.is_some() || force {
+            let d = match self.digest_of(&key, c, &path) {
+                Ok(d) => d,
+                Err(handled) => return handled,
+            };
+            let unchanged = known.as_ref().is_some_and(|e| e.sha256 == d);
+            if unchanged && !force {
+                match known.as_ref().map(|e| (e.kind, e.status)) {
+                    // After a restart the profile is not in memory yet: load it without new outputs.
+                    Some((Kind::Profile, Status::Done)) => {
+                        self.load_quietly(&key, &path, &d);
+                        return Handled::Unchanged;
+                    }
+                    Some((_, Status::Waiting)) => {}
+                    _ => return Handled::Unchanged,
                 }
-                Some((_, Status::Waiting)) => {}
-                _ => return Handled::Unchanged,
             }
+            digest = Some(d);
         }
         let file_name = c
             .rel
@@ -350,15 +352,42 @@ impl Engine {
             }
         };
         // The head alone decides, so a profile is told from results whatever its size.
-        match classify::classify(&file_name, &head, size <= HEAD_LEN as u64) {
-            classify::Kind::Companion { main } => self.companion(&key, c, &digest, &main),
-            classify::Kind::Profile => match self.take_prepared(&key, &digest) {
-                Some(p) => {
-                    self.accept_profile(&key, c, p.name, &digest, p.profile, Some(p.outputs))
-                }
-                None => self.profile_input(&key, c, &path, &digest, allow_reject),
+        let kind = classify::classify(&file_name, &head, size <= HEAD_LEN as u64);
+        if kind == classify::Kind::Results {
+            return self.results_input(&key, c, &path, digest.as_deref(), allow_reject);
+        }
+        let digest = match digest {
+            Some(d) => d,
+            None => match self.digest_of(&key, c, &path) {
+                Ok(d) => d,
+                Err(handled) => return handled,
             },
-            classify::Kind::Results => self.results_input(&key, c, &path, &digest, allow_reject),
+        };
+        if let classify::Kind::Companion { main } = kind {
+            return self.companion(&key, c, &digest, &main);
+        }
+        // Results were handed over above: this is a profile.
+        match self.take_prepared(&key, &digest) {
+            Some(p) => self.accept_profile(&key, c, p.name, &digest, p.profile, Some(p.outputs)),
+            None => self.profile_input(&key, c, &path, &digest, allow_reject),
+        }
+    }
+
+    /// The SHA-256 of an input, hashed as a stream (raw-sample results can be gigabytes and are
+    /// never held in memory), or how the input was handled when it cannot be read.
+    pub(super) fn digest_of(
+        &mut self,
+        key: &str,
+        c: &Candidate,
+        path: &Path,
+    ) -> Result<String, Handled> {
+        match FileDigest::of_file("", path) {
+            Ok(d) => Ok(d.sha256),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(self.removed(key)),
+            Err(e) => {
+                let d = Diagnostic::error("", format!("cannot read: {e}"));
+                Err(self.reject(key, c, "", "input", vec![d], None))
+            }
         }
     }
 

@@ -23,10 +23,30 @@ impl Engine {
         key: &str,
         c: &Candidate,
         path: &Path,
-        digest: &str,
+        known_digest: Option<&str>,
         allow_reject: bool,
     ) -> Handled {
         let name = path.display().to_string();
+        let max = self.s.limits.document_bytes;
+        // Not hashed yet (a new input): hashed in the same read as the parse.
+        let (read, digest) = match known_digest {
+            Some(d) => (
+                crate::ingest::read_file(path, &name, max),
+                Some(d.to_string()),
+            ),
+            None => match crate::ingest::read_file_hashed(path, &name, max) {
+                Ok((r, d)) => (Ok(r), Some(d)),
+                Err(e) => (Err(e), None),
+            },
+        };
+        let digest = match digest {
+            Some(d) => d,
+            None => match self.digest_of(key, c, path) {
+                Ok(d) => d,
+                Err(handled) => return handled,
+            },
+        };
+        let digest = digest.as_str();
         let service_from_folder = match &c.folder_service {
             Some(f) => match inbox::folder_service_problem(f) {
                 None => Some(f.clone()),
@@ -48,7 +68,7 @@ impl Engine {
             None => None,
         };
         let run = self.run_name(key, c);
-        let results = match crate::ingest::read_file(path, &name, self.s.limits.document_bytes) {
+        let results = match read {
             Ok(r) => r,
             Err(e) => {
                 if !allow_reject {
