@@ -65,7 +65,22 @@ pub fn folder_service_problem(name: &str) -> Option<String> {
     check_service_name(name).err()
 }
 
-/// What is wrong with reading an inbox file, if anything: symlinks leading out of the inbox,
+/// Why an inbox path is not read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotRead {
+    /// A folder, FIFO, socket or device: not an input at all, so nothing is reported.
+    NotAFile,
+    /// An input that is refused, with the reason its error report gives.
+    Refused(String),
+}
+
+impl From<String> for NotRead {
+    fn from(reason: String) -> Self {
+        NotRead::Refused(reason)
+    }
+}
+
+/// The size of an inbox file, or why it is not read: symlinks leading out of the inbox,
 /// hard-linked files (unless `allow_hard_links`) and oversized files are refused before any
 /// byte is read.
 pub fn check_file(
@@ -73,40 +88,40 @@ pub fn check_file(
     path: &Path,
     max_bytes: u64,
     allow_hard_links: bool,
-) -> Result<u64, String> {
+) -> Result<u64, NotRead> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
     let meta = if meta.file_type().is_symlink() {
         let target =
             std::fs::canonicalize(path).map_err(|e| format!("symlink cannot be followed: {e}"))?;
         if !target.starts_with(inbox_canon) {
-            return Err(format!(
+            return Err(NotRead::Refused(format!(
                 "symlink points outside the inbox (to {}); links are only followed within the inbox",
                 target.display()
-            ));
+            )));
         }
         std::fs::metadata(&target).map_err(|e| e.to_string())?
     } else {
         meta
     };
     if !meta.is_file() {
-        return Err("not a regular file".into());
+        return Err(NotRead::NotAFile);
     }
     // A hard link is indistinguishable from the file it links to: whoever can write to the
     // inbox could link a file they cannot read (on the same filesystem) and get its content
     // quoted back in an error report.
     if meta.nlink() > 1 && !allow_hard_links {
-        return Err(format!(
+        return Err(NotRead::Refused(format!(
             "the file has {} hard links; inbox files with more than one are refused, since a link may lead to a file its author cannot read (copy the file instead, or start the daemon with --allow-hard-links)",
             meta.nlink()
-        ));
+        )));
     }
     if meta.len() > max_bytes {
-        return Err(format!(
+        return Err(NotRead::Refused(format!(
             "file is {} bytes, over the input size limit of {} bytes (raise max_input_bytes if this is expected)",
             meta.len(),
             max_bytes
-        ));
+        )));
     }
     Ok(meta.len())
 }
@@ -242,19 +257,21 @@ mod tests {
         std::fs::write(inbox.join("inside.json"), "{}").unwrap();
         std::os::unix::fs::symlink(inbox.join("inside.json"), inbox.join("ok.json")).unwrap();
         let canon = std::fs::canonicalize(&inbox).unwrap();
-        assert!(
-            check_file(&canon, &inbox.join("link.json"), 100, false)
-                .unwrap_err()
-                .contains("outside the inbox")
-        );
+        assert!(matches!(
+            check_file(&canon, &inbox.join("link.json"), 100, false),
+            Err(NotRead::Refused(e)) if e.contains("outside the inbox")
+        ));
         assert_eq!(
             check_file(&canon, &inbox.join("ok.json"), 100, false),
             Ok(2)
         );
-        assert!(
-            check_file(&canon, &inbox.join("inside.json"), 1, false)
-                .unwrap_err()
-                .contains("size limit")
+        assert!(matches!(
+            check_file(&canon, &inbox.join("inside.json"), 1, false),
+            Err(NotRead::Refused(e)) if e.contains("size limit")
+        ));
+        assert_eq!(
+            check_file(&canon, &inbox, 100, false),
+            Err(NotRead::NotAFile)
         );
     }
 
@@ -267,8 +284,11 @@ mod tests {
         std::fs::write(&private, "root:x:0:0\n").unwrap();
         std::fs::hard_link(&private, inbox.join("run.csv")).unwrap();
         let canon = std::fs::canonicalize(&inbox).unwrap();
-        let e = check_file(&canon, &inbox.join("run.csv"), 100, false).unwrap_err();
-        assert!(e.contains("2 hard links"), "{e}");
+        let e = check_file(&canon, &inbox.join("run.csv"), 100, false);
+        assert!(
+            matches!(&e, Err(NotRead::Refused(e)) if e.contains("2 hard links")),
+            "{e:?}"
+        );
         assert_eq!(
             check_file(&canon, &inbox.join("run.csv"), 100, true),
             Ok(11)

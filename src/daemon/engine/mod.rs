@@ -308,8 +308,8 @@ impl Engine {
             self.s.allow_hard_links,
         ) {
             Ok(size) => size,
-            Err(msg) if msg == "not a regular file" => return Handled::Ignored,
-            Err(msg) => {
+            Err(inbox::NotRead::NotAFile) => return Handled::Ignored,
+            Err(inbox::NotRead::Refused(msg)) => {
                 let d = Diagnostic::error("", msg);
                 return self.reject(&key, c, "", "input", vec![d], None);
             }
