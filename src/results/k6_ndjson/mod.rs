@@ -1,5 +1,13 @@
 //! k6 `--out json` NDJSON: one Metric or Point object per line, streamed. Requests are the
 //! `http_req_duration` points (ms), grouped by `tags.name` (else `tags.url`) and `tags.method`.
+//!
+//! Which line is read how: a survey pass compares the leading metric name whole and searches the
+//! rest of the line for `_req` or `d_it` (one of which is in every used metric's name), so a
+//! complete line naming none is skipped unparsed; a line that may name a used metric and has no
+//! backslash or control character goes to the scanner (`scan.rs`); everything else to serde_json,
+//! which defines results and errors (with line and column). Go-layout times are converted by hand
+//! (truncated to the microsecond as chrono does); any other spelling goes to chrono's RFC 3339
+//! parser.
 
 use std::borrow::Cow;
 use std::io::BufRead;
