@@ -1,8 +1,9 @@
 //! A small mergeable latency histogram for the cells of a run's time series (one per endpoint and
 //! time bucket): log-linear bins 1/64 of an octave wide (exact below 64 units), counted in 32 bits
 //! over the window of bins actually used, so a cell whose latencies span a few octaves costs a
-//! kilobyte or two and a bucket's cells stay in the first-level cache while a reader fills them. Stages are judged on merges of these cells, and the confidence intervals read bin
-//! edges, so every bin knows its exact range.
+//! kilobyte or two and a bucket's cells stay in the first-level cache while a reader fills them.
+//! Stages are judged on merges of these cells, and the confidence intervals read bin edges, so
+//! every bin knows its exact range.
 
 use serde::{Deserialize, Serialize};
 
