@@ -96,23 +96,14 @@ fn init_logging(format: LogFormat, dir: Option<&std::path::Path>) -> Option<Work
 }
 
 pub fn status(args: &StatusArgs) -> Result<i32, Failure> {
+    let (text, report) = status::read(&args.outbox).map_err(|e| {
+        eprintln!("error: {e}");
+        Failure::BadInput
+    })?;
     if args.json {
-        let p = args.outbox.join(status::FILE_NAME);
-        let text = std::fs::read_to_string(&p).map_err(|e| {
-            eprintln!("{}: {e}", p.display());
-            Failure::BadInput
-        })?;
         print!("{text}");
-        return Ok(exit::OK);
+    } else {
+        print!("{}", status::render_text(&report));
     }
-    match status::render_text(&args.outbox) {
-        Ok(t) => {
-            print!("{t}");
-            Ok(exit::OK)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(Failure::BadInput)
-        }
-    }
+    Ok(exit::OK)
 }

@@ -2,7 +2,7 @@
 //! was processed, what waits for its profile, what was rejected and why.
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::settings::Settings;
 use super::state::{State, Status};
@@ -148,17 +148,37 @@ pub fn one_line(state: &State, c: &Counters, queue_depth: usize) -> String {
     )
 }
 
-/// Reads the status file and renders it for people.
-pub fn render_text(outbox: &Path) -> Result<String, String> {
-    let p = outbox.join(FILE_NAME);
-    let bytes = std::fs::read(&p).map_err(|e| {
-        format!(
-            "{}: {e} (has the daemon run with this outbox?)",
-            p.display()
-        )
-    })?;
-    let r: Report = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{}: not a status file: {e}", p.display()))?;
+/// Why `perfassist status` could not show the daemon's status.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusFileError {
+    #[error("{}: {source} (has the daemon run with this outbox?)", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not a status file: {source}", path.display())]
+    NotStatus {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+/// Reads the outbox's status file: its text as written, and the report it holds (so a file
+/// that is not a status file is refused whichever form the user asked for).
+pub fn read(outbox: &Path) -> Result<(String, Report), StatusFileError> {
+    let path = outbox.join(FILE_NAME);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(source) => return Err(StatusFileError::Unreadable { path, source }),
+    };
+    match serde_json::from_str(&text) {
+        Ok(report) => Ok((text, report)),
+        Err(source) => Err(StatusFileError::NotStatus { path, source }),
+    }
+}
+
+/// The status report for people.
+pub fn render_text(r: &Report) -> String {
     let mut s = format!(
         "perfassist status (updated {}, pid {}, inbox {})\n  processed: {} inputs; queue: {}\n",
         r.updated, r.pid, r.inbox, r.processed_total, r.queue_depth
@@ -191,5 +211,5 @@ pub fn render_text(outbox: &Path) -> Result<String, String> {
             w.reason.as_deref().unwrap_or("")
         ));
     }
-    Ok(s)
+    s
 }

@@ -50,13 +50,8 @@ fn run_markdown(s: &mut String, a: &Assessment) {
         "**Run**: judged as {judged} · {}\n",
         super::run_facts(a).join(" · ")
     );
-    if !r.status_codes.is_empty() {
-        let codes: Vec<String> = r
-            .status_codes
-            .iter()
-            .map(|(c, n)| format!("`{c}` × {n}"))
-            .collect();
-        let _ = writeln!(s, "Status codes: {}\n", codes.join(", "));
+    if let Some(codes) = super::status_code_counts(a, "`") {
+        let _ = writeln!(s, "Status codes: {}\n", codes);
     }
     if !r.stages.is_empty() {
         let _ = writeln!(
@@ -94,13 +89,8 @@ fn run_text(s: &mut String, a: &Assessment) {
         "  run: judged as {judged}; {}",
         super::run_facts(a).join(", ")
     );
-    if !r.status_codes.is_empty() {
-        let codes: Vec<String> = r
-            .status_codes
-            .iter()
-            .map(|(c, n)| format!("{c} × {n}"))
-            .collect();
-        let _ = writeln!(s, "  status codes: {}", codes.join(", "));
+    if let Some(codes) = super::status_code_counts(a, "") {
+        let _ = writeln!(s, "  status codes: {}", codes);
     }
     for st in &r.stages {
         let _ = writeln!(

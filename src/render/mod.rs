@@ -191,6 +191,33 @@ pub(crate) fn run_facts(a: &crate::judge::Assessment) -> Vec<String> {
     out
 }
 
+/// The run's status codes with their counts, each code wrapped in `quote`; `None` when the
+/// results report none.
+pub(crate) fn status_code_counts(a: &Assessment, quote: &str) -> Option<String> {
+    let codes = &a.run.status_codes;
+    (!codes.is_empty()).then(|| {
+        codes
+            .iter()
+            .map(|(c, n)| format!("{quote}{c}{quote} × {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// The plan's objectives in words, latency percentiles first.
+pub(crate) fn slo_terms(p: &Plan) -> Vec<String> {
+    p.slo
+        .latency_ms
+        .iter()
+        .map(|(k, v)| format!("{} ≤ {} ms", k.key(), num(v)))
+        .chain(
+            p.slo
+                .error_rate
+                .map(|e| format!("error rate ≤ {} %", num(e * 100.0))),
+        )
+        .collect()
+}
+
 /// A number without a trailing `.0`.
 pub(crate) fn num(v: f64) -> String {
     let r = crate::units::round(v, 3);

@@ -70,17 +70,7 @@ pub fn profile_peak(p: &Plan) -> f64 {
 }
 
 pub fn plan_html(p: &Plan) -> String {
-    let slo: Vec<String> = p
-        .slo
-        .latency_ms
-        .iter()
-        .map(|(k, v)| format!("{} ≤ {} ms", k.key(), num(v)))
-        .chain(
-            p.slo
-                .error_rate
-                .map(|e| format!("error rate ≤ {} %", num(e * 100.0))),
-        )
-        .collect();
+    let slo = super::slo_terms(p);
     let peak = profile_peak(p);
     let body = html! {
         h1 { "Load test plan: " (Text(&p.service)) } "\n"

@@ -29,17 +29,7 @@ pub fn plan_markdown(p: &Plan) -> String {
             .as_deref()
             .unwrap_or("not set (give --target when exporting)")
     );
-    let slo: Vec<String> = p
-        .slo
-        .latency_ms
-        .iter()
-        .map(|(k, v)| format!("{} ≤ {} ms", k.key(), num(v)))
-        .chain(
-            p.slo
-                .error_rate
-                .map(|e| format!("error rate ≤ {} %", num(e * 100.0))),
-        )
-        .collect();
+    let slo = super::slo_terms(p);
     let _ = writeln!(s, "- SLOs: {}", slo.join(", "));
     if !p.dependencies.is_empty() {
         let _ = writeln!(s, "- Dependencies: {}", p.dependencies.join(", "));

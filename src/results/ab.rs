@@ -39,11 +39,7 @@ pub fn read(name: &str, text: &str) -> Result<RunResults, ResultsError> {
     // and write errors happen to requests it counts as complete.
     let requests = complete + failed.connect + failed.exceptions;
     let errors = non_2xx + failed.connect + failed.receive + failed.exceptions + write_errors;
-    let o = &mut r.overall;
-    o.requests = Some(requests);
-    o.errors = Some(errors.min(requests));
-    o.error_rate = o.error_rate();
-    if errors > requests {
+    if r.overall.set_counts_capped(requests, errors) {
         r.notes.push(format!(
             "ab's failure counts ({errors}) overlap and exceed its requests ({requests}): errors capped at the request count"
         ));

@@ -7,6 +7,22 @@ use super::model::{ResultsError, RunResults};
 use crate::diag::{self, Diagnostic, show};
 use crate::locate::Positions;
 
+/// Parses a whole JSON results document (a byte-order mark is allowed). A syntax error names its
+/// line and column, and an early end says the file may have been cut short.
+pub(crate) fn parse_document(name: &str, text: &str) -> Result<Value, ResultsError> {
+    crate::textdoc::parse_json(text.trim_start_matches('\u{feff}')).map_err(|e| {
+        let what = if e.message.starts_with("EOF while") {
+            "the JSON ends early (truncated file?)"
+        } else {
+            "not valid JSON"
+        };
+        ResultsError::one(
+            name,
+            Diagnostic::error("", format!("{what}: {}", e.message)).at(e.line, e.column),
+        )
+    })
+}
+
 /// Reading state for one document: the file name, its text (for positions) and the problems
 /// found so far. Readers keep going after a bad field so that one run reports every problem.
 pub(crate) struct Ctx<'a> {

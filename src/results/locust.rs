@@ -326,12 +326,7 @@ fn locust_percentile(times: &[(f64, u64)], total: u64, p: f64) -> Option<f64> {
 
 /// Reads the `--json` list of per-endpoint entries; the overall figures are their sum.
 pub fn read_json(name: &str, text: &str) -> Result<RunResults, ResultsError> {
-    let value: Value = crate::textdoc::parse_json(text).map_err(|e| {
-        ResultsError::one(
-            name,
-            Diagnostic::error("", format!("not valid JSON: {}", e.message)).at(e.line, e.column),
-        )
-    })?;
+    let value = super::json_fields::parse_document(name, text)?;
     let Some(entries) = value.as_array() else {
         return Err(ResultsError::one(
             name,
@@ -509,6 +504,15 @@ mod tests {
         assert_eq!(companion_of("run_stats.csv"), None);
         assert_eq!(companion_of("_failures.csv"), None);
         assert_eq!(companion_of("failures.csv"), None);
+    }
+
+    #[test]
+    fn a_cut_json_list_says_where_and_that_it_ends_early() {
+        let text = "\u{feff}[\n  {\"name\": \"/a\", \"method\": \"GET\",\n";
+        let err = read_json("run.json", text).expect_err("a cut list must be refused");
+        let d = &err.diagnostics[0];
+        assert!(d.message.contains("ends early"), "{}", d.message);
+        assert_eq!(d.line, Some(3));
     }
 
     #[test]

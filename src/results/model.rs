@@ -74,6 +74,16 @@ impl Stats {
             _ => None,
         })
     }
+
+    /// Sets the counts and the rate derived from them. Tools whose failure counters overlap can
+    /// report more errors than requests; errors are then capped at the requests, and the result
+    /// says whether they were, so the reader can note it.
+    pub fn set_counts_capped(&mut self, requests: u64, errors: u64) -> bool {
+        self.requests = Some(requests);
+        self.errors = Some(errors.min(requests));
+        self.error_rate = self.error_rate();
+        errors > requests
+    }
 }
 
 /// One endpoint's results, under the name the runner gave it.

@@ -7,7 +7,6 @@ use serde_json::Value;
 use super::model::{ResultsError, RunResults};
 use crate::diag::{self, Diagnostic, show};
 use crate::locate::Positions;
-use crate::textdoc;
 use crate::units::{TimeUnit, parse_latency_ms};
 
 /// Where a value sits, for error messages.
@@ -317,17 +316,7 @@ pub fn read(name: &str, text: &str) -> Result<RunResults, ResultsError> {
 }
 
 fn read_json(name: &str, text: &str) -> Result<RunResults, ResultsError> {
-    let value: Value = textdoc::parse_json(text.trim_start_matches('\u{feff}')).map_err(|e| {
-        let what = if e.message.starts_with("EOF while") {
-            "the JSON ends early (truncated file?)"
-        } else {
-            "not valid JSON"
-        };
-        ResultsError::one(
-            name,
-            Diagnostic::error("", format!("{what}: {}", e.message)).at(e.line, e.column),
-        )
-    })?;
+    let value = super::json_fields::parse_document(name, text)?;
     let Some(map) = value.as_object() else {
         return Err(ResultsError::one(
             name,

@@ -57,12 +57,8 @@ pub fn read(name: &str, text: &str) -> Result<RunResults, ResultsError> {
         // Connect, read and write errors are requests that got no response; timeouts are
         // responses that came too late, already among the completed ones.
         let lost = s.connect + s.read + s.write;
-        let o = &mut r.overall;
-        o.requests = Some(done + lost);
         let errors = bad + lost + s.timeout;
-        o.errors = Some(errors.min(done + lost));
-        o.error_rate = o.error_rate();
-        if errors > done + lost {
+        if r.overall.set_counts_capped(done + lost, errors) {
             r.notes.push(format!(
                 "wrk's failure counts ({errors}) overlap (a late response outside 2xx/3xx counts twice) and exceed its requests: errors capped at the request count"
             ));

@@ -228,3 +228,42 @@ fn a_metrics_address_in_use_stops_the_daemon_with_a_clear_error() {
         "{err}"
     );
 }
+
+/// `status` names the file it could not use, in both forms, and exits 2 (bad input): before the
+/// daemon has run, and when the file is not a status file (nothing half-printed to stdout).
+#[test]
+fn status_without_a_status_file_says_which_file_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    let run = |json: bool| {
+        let mut c = std::process::Command::new(BIN);
+        c.args(["status", "--outbox"]).arg(&outbox);
+        if json {
+            c.arg("--json");
+        }
+        c.output().unwrap()
+    };
+    for json in [false, true] {
+        let out = run(json);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("status.json") && err.contains("has the daemon run"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    std::fs::write(
+        outbox.join("status.json"),
+        "{\"schema\": \"something else\"}",
+    )
+    .unwrap();
+    for json in [false, true] {
+        let out = run(json);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("status.json: not a status file"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
