@@ -10,6 +10,11 @@
 //!
 //! The binomial's distribution function comes from statrs' `checked_beta_reg`; the searches over
 //! it are written here because statrs' own inverse functions can panic on some arguments.
+//!
+//! The property tests below check the ranks against binomial sums computed term by term, the
+//! Clopper-Pearson ends against their defining tail probabilities, and coverage by simulation:
+//! 2,000 runs of 300 exponential samples, the 95 % interval of p95 covering the true p95 in
+//! 94-99 % of them.
 
 use statrs::distribution::{ContinuousCDF, Normal};
 use statrs::function::beta::checked_beta_reg;

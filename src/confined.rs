@@ -5,6 +5,11 @@
 //! output file that is a link — is refused by name instead of written through. A link swapped in
 //! after a folder was opened does not redirect the write either: the descriptor still names the
 //! folder that was checked. The root itself may be a link (it is the operator's setting).
+//! The walk costs about 8 more system calls per output file than writing by path, none of them
+//! I/O: `watch --once` over 300 profiles with every output made 100,000 calls instead of 41,000,
+//! with system CPU time within the run-to-run noise.
+//! An output name that is a link is refused before the temporary is written and again before the
+//! rename; one swapped in between makes the commit fail, and the batch is taken back and retried.
 
 use std::ffi::OsStr;
 use std::io::Write;

@@ -5,6 +5,7 @@
 //! writing it after each of a stream of single drops would cost each drop time in proportion to
 //! the number of services. It is written atomically, without waiting for the disk: it is rebuilt
 //! from the log at the next start.
+//! That delay is the only timer event mode arms, and only while a change waits.
 
 use std::path::Path;
 

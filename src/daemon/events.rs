@@ -1,5 +1,7 @@
 //! Watcher events turned into queue entries: which events mean "look now", which mean "wait for
 //! the file to settle", and how a folder that appears in the inbox is followed without a gap.
+//! notify announces a new folder before it adds its watch, so a file renamed into the folder in
+//! that gap raises no event: the folder is listed after the watch is in place, which finds it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

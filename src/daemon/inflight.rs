@@ -5,6 +5,12 @@
 //! The note is a small file in the state folder, rewritten in place before each batch and
 //! emptied after it. It is not synced: it guards against the process dying, and a process that
 //! dies leaves its writes in the page cache; after a power loss there is nothing to blame.
+//!
+//! Before a batch the note lists each input's path, size and modification time, and whether other
+//! cores prepare it; the engine then appends each input's path as it starts on it, re-judged runs
+//! included. After a restart the last input started is the suspect (every input of the batch when
+//! other cores were preparing), retried alone and noted as a retry; a retry that dies too is set
+//! aside unless the file's size or modification time has changed since.
 
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;

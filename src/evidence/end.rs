@@ -1,6 +1,12 @@
 //! The chain's end as a writer finds it before building on it: the last record checked as
 //! `verify` checks a line, and the head note compared with it. A writer never appends after an
 //! end that `verify` would report, since its own records would then seal the damage in.
+//!
+//! The head note is rewritten in place (one 256-byte write at offset 0) and never fsynced: an fsync
+//! per append would halve the append rate. After a process crash it may lag the log by what the
+//! writer announced, never lead it; after a power loss, a journalling filesystem that commits
+//! metadata in order (ext4 with its default options) normally has the announcement on disk with
+//! the records.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

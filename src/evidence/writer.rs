@@ -1,6 +1,24 @@
 //! The writer: appends sealed records under an exclusive lock, re-reads and checks the chain's
 //! end when another writer moved it, repairs a torn last line, rotates by size or day and applies
 //! retention. Before each write it announces in the head note how far it is about to go.
+//!
+//! An append: take the lock; if the active file's inode, length or modification time is not as
+//! this writer left it, re-read its end backwards from the file's end (never the whole file),
+//! repair a torn line and check the end (`end.rs`); announce the batch (`writing` in the head
+//! note); write the batch with one `write` and `sync_data` it; name the new end in the head note.
+//! Creating the active file also syncs the folder.
+//! - Rotation: the active file is already durable; it is renamed to its rotated name and the
+//!   folder synced, and the next record creates a new active file. A crash before the rename
+//!   changes nothing; after it there is no active file, and the next writer continues from the
+//!   newest rotated file.
+//! - Torn-line repair: the torn bytes are copied to the `.corrupt` file (atomically), the
+//!   `torn-line-repaired` record is written over them, then the file is cut after that record and
+//!   synced. A crash before the cut leaves the record followed by torn bytes, which the next open
+//!   repairs the same way.
+//! - Retention: (1) append `log-pruned`, (2) write the anchor note atomically, (3) remove the
+//!   files, oldest first, (4) sync the folder. A crash after (1) leaves every file and the next
+//!   pruning records again; one during (3) leaves files older than the anchor, which `verify`
+//!   accepts (their chain must still reach the anchor) and the next open removes.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::fs::{File, OpenOptions};

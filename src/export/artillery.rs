@@ -1,5 +1,12 @@
 //! Artillery script: `config.phases` from the plan's stages, one weighted scenario per endpoint,
 //! per-endpoint metrics, and the SLOs as `ensure` checks under `config.plugins` where 2.0 reads them.
+//!
+//! The error-rate condition reads `http.response_time.2xx.count` (and `3xx`): Artillery 2.0.21
+//! emits a summary per status class and the ensure plugin exposes its `count`. A class that never
+//! appeared is an unknown name to the expression language (filtrex), hence `or 0`. Per-endpoint
+//! error rates are not enforced: the plugin's counters are `NAME.codes.CODE`, one per status seen,
+//! and a counter that does not exist stays in the expression as written, where a name holding a
+//! space or `/` is a syntax error.
 
 use super::Input;
 use super::common::{self, LimitMetric, num, quote};

@@ -1,5 +1,12 @@
 //! k6 script: one `ramping-arrival-rate` scenario per plan scenario, the endpoint mix by weight,
 //! SLO thresholds (aborting on the plan's abort conditions) and a JSON summary perfassist reads.
+//!
+//! Why the script looks as it does: k6 splits a threshold key's tags at commas and trims spaces and
+//! quotes from each value, so a raw comma in a request name fails the script (`tag expression is
+//! malformed`, exit 104) and the `name` tag is percent-encoded; k6 keeps one threshold entry per
+//! key, so every expression of a key goes in one array; k6 aborts when a threshold fails, so an
+//! abort condition is written with its comparison reversed; p(99) is not among k6's default trend
+//! statistics, so `summaryTrendStats` names it.
 
 use crate::plan::{Comparator, Scenario, StageKind};
 

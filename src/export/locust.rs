@@ -1,5 +1,12 @@
 //! Locustfile: an `HttpUser` whose tasks follow the endpoint mix, a `LoadTestShape` that replays
 //! the plan's stages, a pacing wait that holds the planned request rate, and SLO exit codes.
+//!
+//! `paced_wait` is `constant_throughput` at `planned rate / users` with a rate that follows the
+//! plan: the gap to a user's next request is found by stepping through the plan 50 ms at a time
+//! until one request is owed, so a ramp from zero does not stall a user for a long interval. The
+//! exit code is set at `quitting` from `environment.stats` (`fail_ratio`,
+//! `get_response_time_percentile`) and `runner.exceptions`; the abort watcher is a greenlet started
+//! at `test_start`.
 
 use super::Input;
 use super::common::{self, LimitMetric, num, quote};

@@ -1,6 +1,13 @@
 //! Taurus (bzt) config: one `locust` execution running perfassist's locustfile of the same
 //! scenarios (the load shape, pacing and think time live there), `passfail` criteria from the SLOs
 //! and abort conditions, and the results written under names perfassist recognises.
+//!
+//! Taurus' own Locust script (from `requests`) names requests by URL and waits nothing between
+//! them, and its `concurrency`/`ramp-up`/`hold-for` are one ramp and one hold per execution, which
+//! is why the shape is delegated to perfassist's locustfile. Taurus numbers a kpi file whose name
+//! is taken (`kpi-1.jtl`), so each run gets its own artifacts folder. A combined file keeps the
+//! most lenient abort per metric: it still stops a collapsing run, but not a stress step that is
+//! meant to overload.
 
 use super::Input;
 use super::common::{self, LimitMetric, num, quote};

@@ -1,5 +1,8 @@
 //! Gatling HTML-report statistics: `js/stats.json` (global and per-request, up to 3.13.4),
 //! `js/global_stats.json` (global only) and `js/stats.js` (the only one left from 3.13.5 on).
+//! `stats.js` becomes JSON in place: bare keys outside strings are quoted, the trailing
+//! `function fillStats` is dropped and the `var stats =` opening is blanked with spaces, so error
+//! positions still point into the user's file.
 
 use serde_json::{Map, Value};
 

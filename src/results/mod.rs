@@ -1,5 +1,8 @@
 //! Run results normalised from whatever a load-test runner wrote: counts, rates and latencies in
 //! milliseconds, overall and per endpoint. `read` detects the format and dispatches to a reader.
+//! The order: streams, Locust and the quick tools by their head; then Gatling's non-JSON files
+//! (`stats.js`, `simulation.log`); then a JSON document offered to the runner summary readers;
+//! last the prototype summary reader, which also reports JSON syntax errors.
 
 mod ab;
 mod ab_gnuplot;

@@ -3,6 +3,8 @@
 //! temporary file. The engine adopts that work only for an input that still has the same bytes
 //! and passes the checks that need the engine's state; whatever it does not adopt is deleted.
 //! The files a plan is rendered into (`plan_outputs`) are listed here, for workers and engine alike.
+//! Used for batches of `MIN_PARALLEL` (8) inputs or more, `PREPARE_CHUNK` (256, in `dispatch`) at a
+//! time; results files and single drops take the engine's own path.
 
 use std::path::{Path, PathBuf};
 
