@@ -99,42 +99,26 @@ pub fn write(a: &Assessment, p: &ServiceProfile) -> Vec<String> {
         let Some(o) = c.observed else { continue };
         let inside = c.margin.is_some_and(|m| m >= 0.0);
         let undecided = c.note.as_deref().is_some_and(|n| n.contains("undecided"));
+        let head = format!(
+            "{}: {} is {}{}",
+            c.scope,
+            metric_name(&c.metric),
+            show(&c.metric, o),
+            interval_text(c)
+        );
+        let objective = format!("{} {}", bound_word(c), show(&c.metric, c.threshold));
+        let note = c.note.as_deref();
         out.push(if undecided {
             format!(
-                "{}: {} is {}{}, undecided against its objective of {} {} ({}).",
-                c.scope,
-                metric_name(&c.metric),
-                show(&c.metric, o),
-                interval_text(c),
-                bound_word(c),
-                show(&c.metric, c.threshold),
-                c.note.as_deref().unwrap_or_default()
+                "{head}, undecided against its objective of {objective} ({}).",
+                note.unwrap_or_default()
             )
         } else if inside {
-            format!(
-                "{}: {} is {}{}, within {} % of its objective of {} {}.",
-                c.scope,
-                metric_name(&c.metric),
-                show(&c.metric, o),
-                interval_text(c),
-                c.margin_pct.map_or(0.0, |m| round(m, 1)),
-                bound_word(c),
-                show(&c.metric, c.threshold)
-            )
+            let margin = c.margin_pct.map_or(0.0, |m| round(m, 1));
+            format!("{head}, within {margin} % of its objective of {objective}.")
         } else {
-            format!(
-                "{}: {} is {}{}, short of its objective of {} {}{}",
-                c.scope,
-                metric_name(&c.metric),
-                show(&c.metric, o),
-                interval_text(c),
-                bound_word(c),
-                show(&c.metric, c.threshold),
-                c.note
-                    .as_deref()
-                    .map(|n| format!(" ({n}).",))
-                    .unwrap_or_else(|| ".".into())
-            )
+            let why = note.map(|n| format!(" ({n})")).unwrap_or_default();
+            format!("{head}, short of its objective of {objective}{why}.")
         });
     }
     for i in a

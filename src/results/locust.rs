@@ -30,13 +30,7 @@ fn parse_csv(name: &str, text: &str) -> Result<Table, ResultsError> {
         .has_headers(true)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let csv_err = |e: csv::Error| {
-        let line = e.position().map(|p| p.line() as usize);
-        ResultsError::one(
-            name,
-            Diagnostic::error("", format!("not valid CSV: {e}")).at(line, None),
-        )
-    };
+    let csv_err = |e: csv::Error| ResultsError::not_csv(name, &e);
     let headers: Vec<String> = rdr
         .headers()
         .map_err(csv_err)?

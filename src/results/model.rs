@@ -205,6 +205,12 @@ impl RunResults {
     }
 }
 
+/// A CSV syntax error, at the line the csv crate reports.
+pub fn not_csv(e: &csv::Error) -> Diagnostic {
+    let line = e.position().map(|p| p.line() as usize);
+    Diagnostic::error("", format!("not valid CSV: {e}")).at(line, None)
+}
+
 /// A results file that could not be read, with every problem found.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{file}: cannot read results")]
@@ -217,6 +223,11 @@ impl ResultsError {
     /// A file that could not be read at all.
     pub fn cannot_read(file: &str, e: &std::io::Error) -> Self {
         ResultsError::one(file, Diagnostic::error("", format!("cannot read: {e}")))
+    }
+
+    /// A whole-file CSV that the csv crate cannot read, at the line it reports.
+    pub fn not_csv(file: &str, e: &csv::Error) -> Self {
+        ResultsError::one(file, not_csv(e))
     }
 
     /// Every problem found in `file`, each naming it.

@@ -342,13 +342,7 @@ fn read_csv(name: &str, text: &str) -> Result<RunResults, ResultsError> {
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let csv_err = |e: csv::Error| {
-        let line = e.position().map(|p| p.line() as usize);
-        ResultsError::one(
-            name,
-            Diagnostic::error("", format!("not valid CSV: {e}")).at(line, None),
-        )
-    };
+    let csv_err = |e: csv::Error| ResultsError::not_csv(name, &e);
     let headers = reader.headers().map_err(csv_err)?.clone();
     let mut b = Builder {
         file: name,

@@ -129,21 +129,14 @@ pub fn read_csv(name: &str, text: &str) -> Result<RunResults, ResultsError> {
         .from_reader(text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => {
-            return Err(ResultsError::one(
-                name,
-                Diagnostic::error("", format!("not valid CSV: {e}")),
-            ));
-        }
+        Err(e) => return Err(ResultsError::not_csv(name, &e)),
     };
     let mut sets = Vec::new();
     for rec in reader.records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize);
-                ctx.diags
-                    .push(Diagnostic::error("", format!("not valid CSV: {e}")).at(line, None));
+                ctx.diags.push(super::model::not_csv(&e));
                 continue;
             }
         };
