@@ -56,7 +56,7 @@ impl Outputs {
     pub const NAMES: &[&str] = &["json", "md", "html", "junit", "exports"];
 
     /// Parses a comma-separated list such as `json,md` (or `all`).
-    pub fn parse(text: &str) -> Result<Outputs, String> {
+    pub fn parse(text: &str) -> Result<Outputs, UnknownOutput> {
         if text.trim() == "all" {
             return Ok(Outputs::ALL);
         }
@@ -74,7 +74,7 @@ impl Outputs {
                 "html" => o.html = true,
                 "junit" => o.junit = true,
                 "exports" => o.exports = true,
-                other => return Err(other.to_string()),
+                other => return Err(UnknownOutput(other.to_string())),
             }
         }
         if o == (Outputs {
@@ -84,11 +84,16 @@ impl Outputs {
             junit: false,
             exports: false,
         }) {
-            return Err(text.to_string());
+            return Err(UnknownOutput(text.to_string()));
         }
         Ok(o)
     }
 }
+
+/// A word in an outputs list that names no rendering (or a list naming none).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an output")]
+pub struct UnknownOutput(pub String);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -158,7 +163,7 @@ const KEYS: &[&str] = &[
 ];
 
 /// Parses `--metrics-listen`: `IP:PORT`, a bare port (on 127.0.0.1), or `off`.
-pub fn parse_listen(text: &str) -> Result<Option<std::net::SocketAddr>, String> {
+pub fn parse_listen(text: &str) -> Result<Option<std::net::SocketAddr>, std::net::AddrParseError> {
     let t = text.trim();
     if matches!(t, "off" | "false" | "") {
         return Ok(None);
@@ -166,7 +171,7 @@ pub fn parse_listen(text: &str) -> Result<Option<std::net::SocketAddr>, String> 
     if let Ok(port) = t.parse::<u16>() {
         return Ok(Some(std::net::SocketAddr::from(([127, 0, 0, 1], port))));
     }
-    t.parse().map(Some).map_err(|_| t.to_string())
+    t.parse().map(Some)
 }
 
 /// Parses `250ms`, `2s`, `1m`, or a bare number of milliseconds.
@@ -254,7 +259,7 @@ pub fn resolve(o: Overrides, config: Option<&Path>) -> Result<Settings, Vec<Diag
     let outputs = match outputs_text.as_deref().map(Outputs::parse) {
         None => Outputs::ALL,
         Some(Ok(o)) => o,
-        Some(Err(word)) => {
+        Some(Err(UnknownOutput(word))) => {
             let hint = format!("a list of {}, or all", Outputs::NAMES.join(", "));
             bad("outputs", &word, &hint);
             Outputs::ALL
@@ -437,7 +442,10 @@ mod tests {
         assert_eq!(Outputs::parse("all"), Ok(Outputs::ALL));
         let o = Outputs::parse("json, md").unwrap();
         assert!(o.json && o.markdown && !o.html && !o.junit && !o.exports);
-        assert_eq!(Outputs::parse("json,pdf"), Err("pdf".to_string()));
+        assert_eq!(
+            Outputs::parse("json,pdf"),
+            Err(UnknownOutput("pdf".to_string()))
+        );
         assert!(Outputs::parse("").is_err());
         let e = resolve(
             Overrides {
