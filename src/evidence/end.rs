@@ -148,7 +148,7 @@ pub(super) fn check_head(layout: &Layout, end: &End) -> Result<HeadCheck, Eviden
 /// new file or rename per append. A note is about 160 bytes.
 const HEAD_BYTES: usize = 256;
 
-/// Rewrites the head note (not fsynced: see SPEC, head note).
+/// Rewrites the head note (not fsynced: see this file's header).
 pub(super) fn put_head(
     layout: &Layout,
     seq: u64,

@@ -15,7 +15,7 @@ use super::{
 use crate::diag::{Diagnostic, show};
 
 /// Default burst factor when a profile names none: a spike to twice the peak is the common
-/// "flash sale / retry storm" assumption (SPEC.md, Defaults).
+/// "flash sale / retry storm" assumption (SPEC.md, "Plan defaults").
 pub const DEFAULT_BURST_FACTOR: f64 = 2.0;
 
 /// Reads and validates a profile. Returns the profile when its required parts could be read
