@@ -20,6 +20,8 @@ use super::model::{ResultsError, RunResults};
 use super::problems::{Problems, io_error};
 use crate::diag::Diagnostic;
 
+#[doc(hidden)]
+pub mod bench_api;
 #[cfg(test)]
 mod equivalence;
 mod parallel;
