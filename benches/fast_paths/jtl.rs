@@ -1,9 +1,9 @@
-//! JTL CSV contenders: the fast path's row cutter, number reading and endpoint lookup, each beside
-//! the libraries that do the same job, and the whole reader with and without the fast path.
+//! JTL CSV contenders: the fast path's row cutter (hand-written), number reading (atoi) and
+//! endpoint lookup (foldhash), each beside alternatives doing the same job, and the whole reader
+//! with and without the fast path.
 
 use std::collections::HashMap;
 
-use atoi::FromRadix10Checked;
 use perfassist::bench_api::jtl;
 
 use super::data::{ELAPSED, LABEL, NEEDED, THREADS, TIMESTAMP};
@@ -122,8 +122,7 @@ pub struct Spans {
 impl Spans {
     pub fn of(blocks: &[&[u8]]) -> Spans {
         let mut spans = Spans {
-            // The hand reader reads up to 16 bytes before a cell's end.
-            text: vec![b','; 16],
+            text: Vec::new(),
             numbers: Vec::new(),
             labels: Vec::new(),
         };
@@ -190,7 +189,7 @@ pub fn groups<'a>(
         data.len(),
         None,
         vec![
-            Contender::hand("reader with fast path (one thread)", move || {
+            Contender::reader("reader with fast path (one thread)", move || {
                 results_sum(jtl::read(data, true))
             }),
             Contender::other("reader, full path only (records.rs)", move || {
@@ -206,7 +205,7 @@ pub fn groups<'a>(
         body.len(),
         Some(whole),
         vec![
-            Contender::hand("hand: bit masks (marks.rs)", move || {
+            Contender::reader("reader: bit masks (marks.rs, hand-written)", move || {
                 let mut sum = 0;
                 for b in blocks {
                     cutter.cut(b, b',', NEEDED, |start, bounds, last| {
@@ -271,25 +270,21 @@ pub fn groups<'a>(
         number_bytes,
         Some(whole),
         vec![
-            Contender::hand("hand: word at a time + memo", move || {
-                let mut cols: [jtl::NumberColumn; 3] = Default::default();
-                number_sum(spans, |c, f, t| cols[c].read(text, f as usize, t as usize))
-            }),
-            Contender::other("digit loop (full reader's parse_uint)", move || {
+            Contender::reader("reader: parse_uint (atoi)", move || {
                 number_sum(spans, |_, f, t| jtl::parse_uint(cell(f, t)))
             }),
-            Contender::other("atoi from_radix_10_checked", move || {
-                number_sum(spans, |_, f, t| {
-                    let c = cell(f, t);
-                    if !plain(c) {
-                        return None;
-                    }
-                    match u64::from_radix_10_checked(c) {
-                        (Some(n), used) if used == c.len() => Some(n),
-                        _ => None,
-                    }
-                })
-            }),
+            Contender::other(
+                "digit loop (the full reader's until 2026-12-03)",
+                move || {
+                    number_sum(spans, |_, f, t| {
+                        let c = cell(f, t);
+                        (1..=19).contains(&c.len()).then_some(())?;
+                        c.iter().try_fold(0u64, |n, &d| {
+                            d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+                        })
+                    })
+                },
+            ),
             Contender::other("lexical-core parse", move || {
                 number_sum(spans, |_, f, t| {
                     let c = cell(f, t);
@@ -315,22 +310,13 @@ pub fn groups<'a>(
         label_bytes,
         Some(whole),
         vec![
-            Contender::hand("hand: SlotCache (sketch + scan)", move || {
+            Contender::reader("reader: foldhash map by label bytes", move || {
                 let mut slots = jtl::EndpointSlots::default();
                 spans
                     .labels
                     .iter()
                     .map(|&(f, t)| slots.slot(cell(f, t), b"") as u64)
                     .sum()
-            }),
-            Contender::other("foldhash HashMap<Box<[u8]>, methods>", move || {
-                let mut map: Slots<foldhash::fast::RandomState> = Slots::default();
-                let mut next = 0;
-                let mut sum = 0u64;
-                for &(f, t) in &spans.labels {
-                    sum += slot_in(&mut map, cell(f, t), b"", &mut next) as u64;
-                }
-                sum
             }),
             Contender::other("std HashMap (SipHash), same shape", move || {
                 let mut map: Slots<std::hash::RandomState> = Slots::default();
@@ -349,7 +335,8 @@ pub fn groups<'a>(
 /// Endpoint numbers by label, then by method among the label's few.
 type Slots<S> = HashMap<Box<[u8]>, Vec<(Box<[u8]>, usize)>, S>;
 
-/// A label's endpoint, then its method's among the label's few: one hash per row.
+/// A label's endpoint, then its method's among the label's few: one hash per row, as the
+/// reader's map, here with std's hasher.
 fn slot_in<S: std::hash::BuildHasher>(
     map: &mut Slots<S>,
     label: &[u8],

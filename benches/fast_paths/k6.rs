@@ -1,6 +1,6 @@
 //! k6 NDJSON contenders: the hand-written line scanner (with its survey) beside memmem + serde_json
-//! (the reader's own fallback) and memmem + sonic-rs, Go-layout times by hand beside chrono, and
-//! the whole reader with the scanner and with serde alone.
+//! (the reader's own fallback) and memmem + sonic-rs, and the whole reader with the scanner and
+//! with serde alone.
 
 use std::borrow::Cow;
 
@@ -75,45 +75,16 @@ pub fn lines(data: &[u8]) -> Vec<(u32, u32)> {
     out
 }
 
-/// The `data.time` strings of the duration points (the only times the reader converts), copied
-/// one after another as (text, ends), so that reading them is not a walk over the whole file.
-pub fn times(data: &[u8], lines: &[(u32, u32)]) -> (String, Vec<(u32, u32)>) {
-    let key = memchr::memmem::Finder::new(br#""time":""#);
-    let mut text = String::new();
-    let mut spans = Vec::new();
-    for &(f, t) in lines {
-        let line = &data[f as usize..t as usize];
-        if !line.starts_with(br#"{"metric":"http_req_duration""#) {
-            continue;
-        }
-        let Some(at) = key.find(line).map(|a| a + key.needle().len()) else {
-            continue;
-        };
-        let Some(end) = memchr::memchr(b'"', &line[at..]).map(|e| at + e) else {
-            continue;
-        };
-        let start = text.len() as u32;
-        text.push_str(std::str::from_utf8(&line[at..end]).unwrap_or(""));
-        spans.push((start, text.len() as u32));
-    }
-    (text, spans)
-}
-
-pub fn groups<'a>(
-    data: &'a [u8],
-    lines: &'a [(u32, u32)],
-    (time_text, times): &'a (String, Vec<(u32, u32)>),
-) -> Vec<Group<'a>> {
+pub fn groups<'a>(data: &'a [u8], lines: &'a [(u32, u32)]) -> Vec<Group<'a>> {
     let whole = "k6 whole read";
     let line = move |(f, t): (u32, u32)| &data[f as usize..t as usize];
-    let text = move |(f, t): (u32, u32)| &time_text[f as usize..t as usize];
     let mut out = Vec::new();
     out.push(Group::new(
         whole,
         data.len(),
         None,
         vec![
-            Contender::hand("reader with scanner (one thread)", move || {
+            Contender::reader("reader with scanner (one thread)", move || {
                 results_sum(k6::read(data, true))
             }),
             Contender::other("reader, memmem + serde_json only", move || {
@@ -129,7 +100,7 @@ pub fn groups<'a>(
         data.len(),
         Some(whole),
         vec![
-            Contender::hand("hand: survey + scan.rs", move || {
+            Contender::reader("reader: survey + scan.rs (hand-written)", move || {
                 let mut sum = 0.0;
                 for &l in lines {
                     sum += scanner
@@ -168,30 +139,6 @@ pub fn groups<'a>(
                     };
                     sum += line_sum(&p.kind, &p.metric, value, endpoint);
                 }
-                sum.to_bits()
-            }),
-        ],
-    ));
-    out.push(Group::new(
-        "k6 Go-layout times to ms (duration points)",
-        time_text.len(),
-        Some(whole),
-        vec![
-            Contender::hand("hand: scan::time_ms", move || {
-                let sum: f64 = times
-                    .iter()
-                    .map(|&t| k6::go_time_ms(text(t)).unwrap_or(-1.0))
-                    .sum();
-                sum.to_bits()
-            }),
-            Contender::other("chrono parse_from_rfc3339", move || {
-                let sum: f64 = times
-                    .iter()
-                    .map(|&t| {
-                        chrono::DateTime::parse_from_rfc3339(text(t))
-                            .map_or(-1.0, |d| d.timestamp_micros() as f64 / 1000.0)
-                    })
-                    .sum();
                 sum.to_bits()
             }),
         ],

@@ -1,8 +1,9 @@
-//! Hand-written fast paths against library alternatives, on the same generated data, interleaved
-//! in rounds (each contender once per round, the order reversed every other round) so that a
-//! neighbour's load falls on all of them alike. Per contender: median and min time, MB/s; per
-//! part: the hand/library ratio of every round and its spread (the noise), and the part's time
-//! and gain as shares of the whole one-thread read timed in the same rounds.
+//! The JTL CSV and k6 NDJSON readers' parts, each against alternatives (libraries, or the
+//! hand-written code a library replaced), on the same generated data, interleaved in rounds (each
+//! contender once per round, the order reversed every other round) so that a neighbour's load falls
+//! on all of them alike. Per contender: median and min time, MB/s; per part: the ratio of the
+//! reader's way to the best alternative in every round and its spread (the noise), and the part's
+//! time and gain as shares of the whole one-thread read timed in the same rounds.
 //!
 //! `cargo bench --bench fast_paths`; `FAST_PATHS_ROWS` (JTL rows, default 3,000,000),
 //! `FAST_PATHS_POINTS` (k6 points, default 1,200,000) and `FAST_PATHS_ROUNDS` (default 7).
@@ -20,16 +21,17 @@ use perfassist::results::{ResultsError, RunResults};
 /// for every contender of the group (else they did not do the same job).
 pub struct Contender<'a> {
     name: &'static str,
-    hand: bool,
+    reader: bool,
     run: Box<dyn FnMut() -> u64 + 'a>,
     secs: Vec<f64>,
 }
 
 impl<'a> Contender<'a> {
-    pub fn hand(name: &'static str, run: impl FnMut() -> u64 + 'a) -> Self {
+    /// The way the reader does the job.
+    pub fn reader(name: &'static str, run: impl FnMut() -> u64 + 'a) -> Self {
         Contender {
             name,
-            hand: true,
+            reader: true,
             run: Box::new(run),
             secs: Vec::new(),
         }
@@ -37,8 +39,8 @@ impl<'a> Contender<'a> {
 
     pub fn other(name: &'static str, run: impl FnMut() -> u64 + 'a) -> Self {
         Contender {
-            hand: false,
-            ..Contender::hand(name, run)
+            reader: false,
+            ..Contender::reader(name, run)
         }
     }
 }
@@ -116,7 +118,6 @@ fn main() {
     let spans = jtl::Spans::of(&blocks);
     let k6_data = data::k6(points);
     let k6_lines = k6::lines(&k6_data);
-    let k6_times = k6::times(&k6_data, &k6_lines);
     println!(
         "data: JTL {rows} rows, {:.0} MB; k6 {points} points, {:.0} MB; made in {:.1} s; {rounds} rounds",
         jtl_data.len() as f64 / 1e6,
@@ -128,7 +129,7 @@ fn main() {
     }
 
     let mut groups = jtl::groups(&jtl_data, body, &blocks, &spans);
-    groups.extend(k6::groups(&k6_data, &k6_lines, &k6_times));
+    groups.extend(k6::groups(&k6_data, &k6_lines));
 
     // A warm-up round, untimed, that also checks every contender read the same.
     for g in &mut groups {
@@ -166,7 +167,7 @@ fn report(groups: &[Group]) {
         groups
             .iter()
             .find(|g| g.title == title)
-            .and_then(|g| g.contenders.iter().find(|c| c.hand))
+            .and_then(|g| g.contenders.iter().find(|c| c.reader))
             .map(|c| median(&c.secs))
     };
     for g in groups {
@@ -185,18 +186,18 @@ fn report(groups: &[Group]) {
                 g.bytes as f64 / 1e6 / m
             );
         }
-        let Some(hand) = g.contenders.iter().find(|c| c.hand) else {
+        let Some(ours) = g.contenders.iter().find(|c| c.reader) else {
             continue;
         };
         let Some(best) = g
             .contenders
             .iter()
-            .filter(|c| !c.hand)
+            .filter(|c| !c.reader)
             .min_by(|a, b| median(&a.secs).total_cmp(&median(&b.secs)))
         else {
             continue;
         };
-        let ratios: Vec<f64> = hand
+        let ratios: Vec<f64> = ours
             .secs
             .iter()
             .zip(&best.secs)
@@ -205,7 +206,7 @@ fn report(groups: &[Group]) {
         let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.3}")).collect();
         let mid = median(&ratios);
         println!(
-            "hand / {} per round: {}\n  median {mid:.3}, spread {:.3}..{:.3} (±{:.1} % of the median)",
+            "reader / {} per round: {}\n  median {mid:.3}, spread {:.3}..{:.3} (±{:.1} % of the median)",
             best.name,
             shown.join(" "),
             min(&ratios),
@@ -213,10 +214,10 @@ fn report(groups: &[Group]) {
             (max(&ratios) - min(&ratios)) / 2.0 / mid * 100.0
         );
         if let Some(w) = g.part_of.and_then(whole) {
-            let (h, b) = (median(&hand.secs), median(&best.secs));
+            let (h, b) = (median(&ours.secs), median(&best.secs));
             println!(
-                "  of the whole one-thread read ({:.0} ms): hand {:.1} %, best library {:.1} %; \
-                 gain of hand {:+.1} % of the whole read",
+                "  of the whole one-thread read ({:.0} ms): reader's {:.1} %, best alternative {:.1} %; \
+                 gain of the reader's {:+.1} % of the whole read",
                 w * 1e3,
                 h / w * 100.0,
                 b / w * 100.0,

@@ -1,8 +1,8 @@
-//! For `benches/fast_paths.rs` only, not an API: the k6 NDJSON line reading (the scanner with its
-//! survey, or memmem and serde alone), the Go-layout time conversion, and the whole reader with
-//! and without the scanner, so each can be timed against a library on the same bytes.
+//! For `benches/fast_paths` only, not an API: the k6 NDJSON line reading (the scanner with its
+//! survey, or memmem and serde alone) and the whole reader with and without the scanner, so each
+//! can be timed against a library on the same bytes.
 
-use super::{Parsed, Used, parse, read_with, scan};
+use super::{Parsed, Used, parse, read_with};
 use crate::results::model::{ResultsError, RunResults};
 
 /// The fields of a line a bench checks: metric, value, endpoint (name, else url) and time.
@@ -43,11 +43,6 @@ impl LineReader {
             Parsed::Unread | Parsed::Invalid(_) => None,
         }
     }
-}
-
-/// Milliseconds since the epoch of a Go-layout RFC 3339 time, by hand; `None` for other spellings.
-pub fn go_time_ms(s: &str) -> Option<f64> {
-    scan::time_ms(s)
 }
 
 /// The whole one-pass k6 NDJSON reader over `data`, with the scanner (`scan`) or serde alone.
