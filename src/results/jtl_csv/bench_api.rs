@@ -1,8 +1,8 @@
 //! For `benches/fast_paths` only, not an API: the JTL fast path's parts one at a time (row
 //! cutting, number reading, endpoint lookup) and the whole reader with and without the fast path,
-//! so each part can be timed against alternatives doing the same job on the same bytes.
+//! so each part can be timed against a library doing the same job on the same bytes.
 
-use super::fast::{MAX_CELLS, SlotCache};
+use super::fast::{MAX_CELLS, Memo, SlotCache, uint_in};
 use super::marks::Marks;
 use super::read_with;
 use crate::results::aggregate::Slot;
@@ -50,7 +50,20 @@ impl RowCutter {
     }
 }
 
-/// How both JTL paths read a whole number.
+/// One number column as the fast path reads it: word at a time, through the column's memo.
+#[derive(Default)]
+pub struct NumberColumn {
+    memo: Memo,
+}
+
+impl NumberColumn {
+    /// The whole number in `block[from..to]`, as the full reader's `parse_uint` reads it.
+    pub fn read(&mut self, block: &[u8], from: usize, to: usize) -> Option<u64> {
+        uint_in(block, from, to, &mut self.memo)
+    }
+}
+
+/// The full reader's digit loop, the reference every number reader must agree with.
 pub fn parse_uint(cell: &[u8]) -> Option<u64> {
     super::parse_uint(cell)
 }

@@ -2,13 +2,20 @@
 //! hand; any row it cannot take (a quote, a short row, a cell that is not a plain number) is left
 //! to the full reader, so errors and odd cells read exactly as before.
 //!
-//! Rows are cut by `marks.rs`, the one hand-written part kept: against memchr, csv-core and
-//! simd-csv it saves about a sixth of a one-thread read (`benches/fast_paths`, recorded in
-//! benches/README.md). Numbers are read by the full reader's `parse_uint` (atoi) and endpoints
-//! found by a foldhash map keyed by the label's bytes: the word-at-a-time number reader and the
-//! hand-made label cache they replaced won less than the noise of a whole read. Latencies stay
-//! whole milliseconds into the aggregator, which converts them without floating-point rounding.
-//! `equivalence.rs` pins all of it against the full reader (`records.rs`).
+//! Numbers of up to 16 digits are read as one or two 8-byte words ending at the cell's end (the
+//! bytes before the cell read as `0`), with no loop over digits, and each number column remembers
+//! its last leading word and value: a timestamp's leading digits stay the same for hours.
+//! Latencies stay whole milliseconds into the aggregator, which converts them without
+//! floating-point rounding. An endpoint is found by comparing the label's bytes with those seen
+//! before (length and outer 8 bytes first, then the middle a word at a time) instead of hashing a
+//! string. `equivalence.rs` pins all of it against the full reader (`records.rs`).
+//!
+//! Each hand-written part is kept because the libraries lose end to end (`benches/fast_paths`,
+//! `benches/binary_ab.sh`; figures in benches/README.md): with atoi for the numbers a one-thread
+//! read of a 10-million-row JTL took about 1.11 times as long, with a hashbrown table for the
+//! endpoints about 1.18 times (a std or foldhash map comparing keys by `==` calls memcmp, which
+//! is slower still), and the row cutter (`marks.rs`) reads at about twice memchr's, simd-csv's
+//! and csv-core's speed.
 
 use foldhash::HashMap;
 
@@ -18,6 +25,8 @@ use crate::results::aggregate::{Aggregator, Sample, Slot};
 
 /// Rows needing more cells than this always take the full reader.
 pub(super) const MAX_CELLS: usize = 32;
+/// Distinct (label, method) pairs looked up by a linear scan before the hash map.
+const SCAN: usize = 16;
 
 /// Which cells a row's sample needs, by index, and what they mean.
 #[derive(Clone)]
@@ -39,38 +48,186 @@ pub(super) struct FastPath {
     last_code: String,
     /// Reused from block to block.
     marks: Marks,
+    memos: Memos,
 }
 
-/// Endpoint slots by the raw bytes of label, then method (a label has few): a known label needs
-/// no UTF-8 check, only one hash.
+/// One `Memo` per number column.
+#[derive(Clone, Default)]
+struct Memos {
+    elapsed: Memo,
+    start: Memo,
+    users: Memo,
+}
+
+/// Endpoint slots by the raw bytes of label and method: most files repeat a few labels millions
+/// of times, and a few word compares beat hashing a string.
 #[derive(Clone, Default)]
 pub(super) struct SlotCache {
-    labels: HashMap<Box<[u8]>, Methods>,
+    recent: Vec<Entry>,
+    /// Where the last hit was: labels often come round in the same order.
+    last: usize,
+    more: HashMap<Vec<u8>, Slot>,
+    key: Vec<u8>,
 }
 
-/// A label's methods (usually one, or none) and their slots.
-type Methods = Vec<(Box<[u8]>, Slot)>;
+#[derive(Clone)]
+struct Entry {
+    /// Cheap to compare first: lengths and the outer bytes of label and method.
+    sketch: [u64; 5],
+    label: Box<[u8]>,
+    method: Box<[u8]>,
+    slot: Slot,
+}
 
-impl SlotCache {
-    pub(super) fn get(&self, label: &[u8], method: &[u8]) -> Option<Slot> {
-        let methods = self.labels.get(label)?;
-        methods
-            .iter()
-            .find(|(m, _)| **m == *method)
-            .map(|(_, slot)| *slot)
-    }
+/// Lengths and up to 8 bytes from each end of both: equal sketches of strings up to 16 bytes
+/// long mean equal strings; longer ones are compared in the middle too (`same`).
+fn sketch(label: &[u8], method: &[u8]) -> [u64; 5] {
+    let ends = |b: &[u8]| match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        // Two fixed-size loads; shorter strings (methods, short labels) are read as if padded
+        // with zeros, byte by byte (a copy into a padded buffer is a library call).
+        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+        _ => {
+            let v = b.iter().rev().fold(0u64, |v, &c| v << 8 | u64::from(c));
+            (v, v)
+        }
+    };
+    let (lh, lt) = ends(label);
+    let (mh, mt) = ends(method);
+    [
+        lh,
+        lt,
+        mh,
+        mt,
+        (label.len() as u64) << 32 | method.len() as u64,
+    ]
+}
 
-    pub(super) fn put(&mut self, label: &[u8], method: &[u8], slot: Slot) {
-        self.labels
-            .entry(label.into())
-            .or_default()
-            .push((method.into(), slot));
-    }
+/// Word by word: comparing the arrays whole calls memcmp, which showed in profiles.
+fn same_sketch(a: &[u64; 5], b: &[u64; 5]) -> bool {
+    a.iter().zip(b).fold(0, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 /// Byte equality without a library call, for short cells.
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Whether two byte strings with the same sketch are equal: their lengths and outer 8 bytes are,
+/// so only the middle is compared, a word at a time (slice equality calls memcmp).
+fn same(sketched: &[u8], other: &[u8]) -> bool {
+    let word = |b: &[u8], i: usize| {
+        b.get(i..)
+            .and_then(|w| w.first_chunk::<8>())
+            .map(|w| u64::from_ne_bytes(*w))
+    };
+    (8..sketched.len().saturating_sub(8))
+        .step_by(8)
+        .all(|i| word(sketched, i) == word(other, i))
+}
+
+impl SlotCache {
+    pub(super) fn get(&mut self, label: &[u8], method: &[u8]) -> Option<Slot> {
+        let sk = sketch(label, method);
+        let n = self.recent.len();
+        for k in 0..n {
+            let i = if self.last + k < n {
+                self.last + k
+            } else {
+                self.last + k - n
+            };
+            let e = &self.recent[i];
+            if same_sketch(&e.sketch, &sk) && same(&e.label, label) && same(&e.method, method) {
+                // The next row is likely the next label in turn.
+                self.last = i + 1;
+                return Some(e.slot);
+            }
+        }
+        if self.more.is_empty() {
+            return None;
+        }
+        self.fill_key(label, method);
+        self.more.get(&self.key).copied()
+    }
+
+    pub(super) fn put(&mut self, label: &[u8], method: &[u8], slot: Slot) {
+        if self.recent.len() < SCAN {
+            self.recent.push(Entry {
+                sketch: sketch(label, method),
+                label: label.into(),
+                method: method.into(),
+                slot,
+            });
+        } else {
+            self.fill_key(label, method);
+            self.more.insert(self.key.clone(), slot);
+        }
+    }
+
+    /// 0xFF never occurs in UTF-8, so it separates label from method unambiguously.
+    fn fill_key(&mut self, label: &[u8], method: &[u8]) {
+        self.key.clear();
+        self.key.extend_from_slice(label);
+        self.key.push(0xFF);
+        self.key.extend_from_slice(method);
+    }
+}
+
+/// `super::parse_uint` of `block[from..to]`. Up to 16 digits are read as one or two words ending
+/// at the cell's end, whenever the block holds the 8 or 16 bytes before it: no loop over digits,
+/// whose count varies row to row (and a loop's exit is then mispredicted). The leading word goes
+/// through `memo`, the column's last one.
+pub(super) fn uint_in(block: &[u8], from: usize, to: usize, memo: &mut Memo) -> Option<u64> {
+    match to - from {
+        len @ 1..=8 if to >= 8 => memo.digits(word_ending_at(block, to, len)?),
+        len @ 9..=16 if to >= 16 => Some(
+            memo.digits(word_ending_at(block, to - 8, len - 8)?)? * 100_000_000
+                + eight_digits(word_ending_at(block, to, 8)?)?,
+        ),
+        _ => super::parse_uint(&block[from..to]),
+    }
+}
+
+/// A column's last leading word and its value: timestamps share their leading digits for hours,
+/// and thread counts change seldom, so most rows skip the conversion.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Memo {
+    /// 0 at first, which is no digits and reads as `None`, as `value` says.
+    word: u64,
+    value: Option<u64>,
+}
+
+impl Memo {
+    fn digits(&mut self, word: u64) -> Option<u64> {
+        if word != self.word {
+            self.word = word;
+            self.value = eight_digits(word);
+        }
+        self.value
+    }
+}
+
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The `len` (1 to 8) bytes ending at `to` (at least 8) as a word of eight digits, the bytes
+/// before the cell read as '0'.
+fn word_ending_at(block: &[u8], to: usize, len: usize) -> Option<u64> {
+    let word = u64::from_le_bytes(block[to - 8..to].try_into().ok()?);
+    // Little-endian: the cell is the word's high `len` bytes.
+    let cell = !0u64 << (8 * (8 - len));
+    Some((word & cell) | (ZEROS & !cell))
+}
+
+/// Eight ASCII digits read as one word (most significant first), or `None` if any is not one.
+fn eight_digits(v: u64) -> Option<u64> {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    // Every byte 0x30..=0x3F, and none past 0x39 (adding 6 would carry into the high nibble).
+    if v & HIGH != ZEROS || v.wrapping_add(0x0606_0606_0606_0606) & HIGH != ZEROS {
+        return None;
+    }
+    // Pairs, then fours, then all eight: each step multiplies the left digit group up.
+    let v = ((v & 0x0F0F_0F0F_0F0F_0F0F).wrapping_mul(2561)) >> 8;
+    let v = ((v & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601)) >> 16;
+    Some(((v & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001)) >> 32)
 }
 
 /// A row's cells as the fast path read them.
@@ -100,6 +257,7 @@ impl FastPath {
             max_start: u64::MAX,
             slots: SlotCache::default(),
             last_code: String::new(),
+            memos: Memos::default(),
             marks: Marks::default(),
         })
     }
@@ -160,27 +318,39 @@ impl FastPath {
         let mut bounds = [0u32; MAX_CELLS + 1];
         let cells = self.needed;
         let last_end = marks.cells(start, end, cells, &mut bounds)?;
-        let cell = |i: usize| -> &'a [u8] {
+        // Where cell `i` is in the block.
+        let span = |i: usize| -> (usize, usize) {
             let from = start + bounds[i] as usize;
             let to = if i + 1 < cells {
                 start + bounds[i + 1] as usize - 1
             } else {
                 last_end
             };
+            (from, to)
+        };
+        let cell = |i: usize| -> &'a [u8] {
+            let (from, to) = span(i);
             &block[from..to]
         };
-        let elapsed = super::parse_uint(cell(self.elapsed))?;
-        let start = match self.timestamp {
-            Some(i) => Some(super::parse_uint(cell(i)).filter(|t| *t <= self.max_start)?),
+        let memos = &mut self.memos;
+        let elapsed = {
+            let (from, to) = span(self.elapsed);
+            uint_in(block, from, to, &mut memos.elapsed)?
+        };
+        let start = match self.timestamp.map(span) {
+            Some((from, to)) => {
+                Some(uint_in(block, from, to, &mut memos.start).filter(|t| *t <= self.max_start)?)
+            }
             None => None,
         };
         let success = match self.success {
             Some(i) => Some(super::parse_bool(cell(i))?),
             None => None,
         };
-        let users = match self.threads.map(cell) {
-            Some([]) | None => None,
-            Some(c) => Some(super::parse_uint(c)?),
+        let users = match self.threads.map(span) {
+            Some((from, to)) if from == to => None,
+            None => None,
+            Some((from, to)) => Some(uint_in(block, from, to, &mut memos.users)?),
         };
         let label = self.label.map(cell);
         let method = self.method.map_or(&[][..], cell);
@@ -262,6 +432,8 @@ impl FastPath {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     #[test]
     fn labels_differing_anywhere_get_their_own_slots() {
         use super::SlotCache;
@@ -284,6 +456,32 @@ mod tests {
         for (i, l) in labels.iter().enumerate() {
             assert_eq!(cache.get(l.as_bytes(), b""), Some(Slot::Endpoint(i)), "{l}");
             assert_eq!(cache.get(l.as_bytes(), b"POST"), None, "{l}");
+        }
+    }
+
+    proptest! {
+        /// Cells read one after another through one memo, as a column's are.
+        #[test]
+        fn whole_numbers_read_as_the_full_reader_reads_them(
+            rows in proptest::collection::vec(("[0-9,a]{0,20}", "[0-9]{0,21}|[0-9/ :.x-]{0,20}|1732700[0-9]{6}"), 1..8),
+        ) {
+            let mut memo = super::Memo::default();
+            for (before, cell) in rows {
+                let block = format!("{before}{cell},1");
+                let (from, to) = (before.len(), before.len() + cell.len());
+                prop_assert_eq!(super::uint_in(block.as_bytes(), from, to, &mut memo), super::super::parse_uint(cell.as_bytes()));
+            }
+        }
+
+        #[test]
+        fn any_bytes_read_alike(
+            rows in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 0..20), proptest::collection::vec(any::<u8>(), 0..20)), 1..8),
+        ) {
+            let mut memo = super::Memo::default();
+            for (before, cell) in rows {
+                let block = [&before[..], &cell[..]].concat();
+                prop_assert_eq!(super::uint_in(&block, before.len(), block.len(), &mut memo), super::super::parse_uint(&cell));
+            }
         }
     }
 }

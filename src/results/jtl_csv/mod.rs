@@ -14,7 +14,6 @@ pub(crate) use parallel::{Split, split};
 use std::borrow::Cow;
 use std::io::BufRead;
 
-use atoi::FromRadix10Checked;
 use chrono::NaiveDateTime;
 
 use super::aggregate::{Aggregator, Limits, Resolution, Sample};
@@ -206,15 +205,18 @@ impl Timestamps {
     }
 }
 
-/// A whole number of 1 to 19 ASCII digits (so it fits a u64), nothing else: no sign, no space.
 fn parse_uint(cell: &[u8]) -> Option<u64> {
-    if !(1..=19).contains(&cell.len()) || !cell[0].is_ascii_digit() {
+    if cell.is_empty() || cell.len() > 19 {
         return None;
     }
-    match u64::from_radix_10_checked(cell) {
-        (Some(n), used) if used == cell.len() => Some(n),
-        _ => None,
+    let mut n: u64 = 0;
+    for &c in cell {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u64::from(c - b'0');
     }
+    Some(n)
 }
 
 fn parse_number(cell: &[u8]) -> Option<f64> {

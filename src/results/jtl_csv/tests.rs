@@ -67,14 +67,3 @@ fn header_without_elapsed_names_the_missing_column() {
     assert_eq!(e.diagnostics[0].field, "elapsed");
     assert!(e.diagnostics[0].message.contains("no `elapsed` column"));
 }
-
-proptest::proptest! {
-    /// A whole number is 1 to 19 ASCII digits and nothing else, as the digit loop that read
-    /// them before atoi did: a sign, a space or a 20th digit sends the row to the error path.
-    #[test]
-    fn whole_numbers_are_nineteen_digits_at_most(cell in "[0-9+ -]{0,21}|[0-9]{17,21}") {
-        let want = (1..=19).contains(&cell.len()) && cell.bytes().all(|c| c.is_ascii_digit());
-        let want = want.then(|| cell.bytes().fold(0u64, |n, c| n * 10 + u64::from(c - b'0')));
-        proptest::prop_assert_eq!(parse_uint(cell.as_bytes()), want);
-    }
-}
