@@ -20,3 +20,8 @@ pub mod render;
 pub mod results;
 pub mod textdoc;
 pub mod units;
+
+/// For `benches/fast_paths.rs` only, not an API: the hand-written fast paths of the JTL CSV and
+/// k6 NDJSON readers, part by part, so a bench can time each against a library alternative.
+#[doc(hidden)]
+pub use results::bench_api;

@@ -49,6 +49,13 @@ mod wrk;
 use crate::diag::Diagnostic;
 
 pub use distribution::{Bin, Distribution};
+
+/// For `benches/fast_paths.rs` only, not an API (see `crate::bench_api`).
+#[doc(hidden)]
+pub mod bench_api {
+    pub use super::jtl_csv::bench_api as jtl;
+    pub use super::k6_ndjson::bench_api as k6;
+}
 pub use model::*;
 
 /// A results file read from a reader, or, for a Locust stats file, its text: the edge then reads

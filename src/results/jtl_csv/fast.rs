@@ -9,6 +9,13 @@
 //! floating-point rounding. An endpoint is found by comparing the label's bytes with those seen
 //! before (length and outer 8 bytes first, then the middle a word at a time) instead of hashing a
 //! string. `equivalence.rs` pins all of it against the full reader (`records.rs`).
+//!
+//! Each hand-written part is kept because the libraries lose end to end (`benches/fast_paths`,
+//! `benches/binary_ab.sh`; figures in benches/README.md): with atoi for the numbers a one-thread
+//! read of a 10-million-row JTL took about 1.11 times as long, with a hashbrown table for the
+//! endpoints about 1.18 times (a std or foldhash map comparing keys by `==` calls memcmp, which
+//! is slower still), and the row cutter (`marks.rs`) reads at about twice memchr's, simd-csv's
+//! and csv-core's speed.
 
 use foldhash::HashMap;
 
@@ -17,7 +24,7 @@ use super::marks::Marks;
 use crate::results::aggregate::{Aggregator, Sample, Slot};
 
 /// Rows needing more cells than this always take the full reader.
-const MAX_CELLS: usize = 32;
+pub(super) const MAX_CELLS: usize = 32;
 /// Distinct (label, method) pairs looked up by a linear scan before the hash map.
 const SCAN: usize = 16;
 
@@ -55,7 +62,7 @@ struct Memos {
 /// Endpoint slots by the raw bytes of label and method: most files repeat a few labels millions
 /// of times, and a few word compares beat hashing a string.
 #[derive(Clone, Default)]
-struct SlotCache {
+pub(super) struct SlotCache {
     recent: Vec<Entry>,
     /// Where the last hit was: labels often come round in the same order.
     last: usize,
@@ -119,7 +126,7 @@ fn same(sketched: &[u8], other: &[u8]) -> bool {
 }
 
 impl SlotCache {
-    fn get(&mut self, label: &[u8], method: &[u8]) -> Option<Slot> {
+    pub(super) fn get(&mut self, label: &[u8], method: &[u8]) -> Option<Slot> {
         let sk = sketch(label, method);
         let n = self.recent.len();
         for k in 0..n {
@@ -142,7 +149,7 @@ impl SlotCache {
         self.more.get(&self.key).copied()
     }
 
-    fn put(&mut self, label: &[u8], method: &[u8], slot: Slot) {
+    pub(super) fn put(&mut self, label: &[u8], method: &[u8], slot: Slot) {
         if self.recent.len() < SCAN {
             self.recent.push(Entry {
                 sketch: sketch(label, method),
@@ -169,7 +176,7 @@ impl SlotCache {
 /// at the cell's end, whenever the block holds the 8 or 16 bytes before it: no loop over digits,
 /// whose count varies row to row (and a loop's exit is then mispredicted). The leading word goes
 /// through `memo`, the column's last one.
-fn uint_in(block: &[u8], from: usize, to: usize, memo: &mut Memo) -> Option<u64> {
+pub(super) fn uint_in(block: &[u8], from: usize, to: usize, memo: &mut Memo) -> Option<u64> {
     match to - from {
         len @ 1..=8 if to >= 8 => memo.digits(word_ending_at(block, to, len)?),
         len @ 9..=16 if to >= 16 => Some(
@@ -183,7 +190,7 @@ fn uint_in(block: &[u8], from: usize, to: usize, memo: &mut Memo) -> Option<u64>
 /// A column's last leading word and its value: timestamps share their leading digits for hours,
 /// and thread counts change seldom, so most rows skip the conversion.
 #[derive(Clone, Copy, Default)]
-struct Memo {
+pub(super) struct Memo {
     /// 0 at first, which is no digits and reads as `None`, as `value` says.
     word: u64,
     value: Option<u64>,

@@ -8,6 +8,10 @@
 //!
 //! Masks are made a window at a time, just ahead of the rows being read, so the bytes are still
 //! in cache when the row is parsed.
+//!
+//! Kept over the libraries: it cuts rows at about 1.6 times simd-csv's speed and 1.7 times
+//! memchr's, which saves about a sixth of a one-thread JTL read (`benches/fast_paths`, figures
+//! in benches/README.md).
 
 /// Bytes marked at a time.
 const WINDOW: usize = 2048;

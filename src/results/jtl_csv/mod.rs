@@ -1,6 +1,8 @@
 //! JMeter JTL results as CSV: with a header naming any column subset JMeter allows, or headerless
 //! in one of the default layouts of JMeter 2.13 to 5.x; streamed sample by sample.
 
+#[doc(hidden)]
+pub mod bench_api;
 #[cfg(test)]
 mod equivalence;
 mod fast;
