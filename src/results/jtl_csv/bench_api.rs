@@ -26,27 +26,15 @@ impl RowCutter {
         mut row: impl FnMut(usize, &[u32], usize),
     ) -> usize {
         let cells = cells.min(MAX_CELLS);
-        let quote = memchr::memchr(b'"', block).unwrap_or(block.len());
-        self.marks.reset(block.len());
-        let mut pos = 0;
         let mut bounds = [0u32; MAX_CELLS + 1];
-        while let Some(nl) = self.marks.line_end(block, delimiter, pos) {
-            if quote < nl {
-                break;
-            }
-            let mut end = nl;
-            while end > pos && block[end - 1] == b'\r' {
-                end -= 1;
-            }
-            if end > pos {
-                let Some(last_end) = self.marks.cells(pos, end, cells, &mut bounds) else {
-                    break;
-                };
-                row(pos, &bounds[..cells], last_end);
-            }
-            pos = nl + 1;
-        }
-        pos
+        let (taken, _) = self.marks.rows(block, delimiter, |marks, start, end| {
+            let Some(last_end) = marks.cells(start, end, cells, &mut bounds) else {
+                return false;
+            };
+            row(start, &bounds[..cells], last_end);
+            true
+        });
+        taken
     }
 }
 

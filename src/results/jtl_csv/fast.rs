@@ -277,33 +277,13 @@ impl FastPath {
         if u32::try_from(block.len()).is_err() {
             return (0, 0);
         }
-        let mut pos = 0;
-        let mut lines = 0;
-        // Rows from the first quote on are the full reader's.
-        let quote = memchr::memchr(b'"', block).unwrap_or(block.len());
         let mut marks = std::mem::take(&mut self.marks);
-        marks.reset(block.len());
-        while let Some(nl) = marks.line_end(block, self.delimiter, pos) {
-            if quote < nl {
-                break;
-            }
-            let mut end = nl;
-            while end > pos && block[end - 1] == b'\r' {
-                end -= 1;
-            }
-            if end > pos {
-                let Some(row) = self.parse(&marks, block, pos, end) else {
-                    break;
-                };
-                if !self.add(&row, agg) {
-                    break;
-                }
-            }
-            pos = nl + 1;
-            lines += 1;
-        }
+        let taken = marks.rows(block, self.delimiter, |marks, start, end| {
+            self.parse(marks, block, start, end)
+                .is_some_and(|row| self.add(&row, agg))
+        });
         self.marks = marks;
-        (pos, lines)
+        taken
     }
 
     /// Parses the quote-free row `block[start..end]` (without its line end, marked in `marks`)

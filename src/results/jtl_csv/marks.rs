@@ -37,6 +37,38 @@ impl Marks {
         self.done = 0;
     }
 
+    /// Walks the rows of `block` from its start up to its first quote, marking as it goes:
+    /// `row(marks, start, end)` gets each non-empty row without its line end (trailing CRs cut)
+    /// and returns `false` to stop before it. Returns the bytes and lines taken, complete lines
+    /// only: the rest (a quote, a cut last line, a row refused) is the caller's to read another
+    /// way.
+    #[inline]
+    pub(super) fn rows(
+        &mut self,
+        block: &[u8],
+        delimiter: u8,
+        mut row: impl FnMut(&Marks, usize, usize) -> bool,
+    ) -> (usize, usize) {
+        let quote = memchr::memchr(b'"', block).unwrap_or(block.len());
+        self.reset(block.len());
+        let (mut pos, mut lines) = (0, 0);
+        while let Some(nl) = self.line_end(block, delimiter, pos) {
+            if quote < nl {
+                break;
+            }
+            let mut end = nl;
+            while end > pos && block[end - 1] == b'\r' {
+                end -= 1;
+            }
+            if end > pos && !row(self, pos, end) {
+                break;
+            }
+            pos = nl + 1;
+            lines += 1;
+        }
+        (pos, lines)
+    }
+
     /// The first line end at or after `from`, marking more of `block` as needed; `None` when the
     /// rest of the block holds none.
     #[inline]
