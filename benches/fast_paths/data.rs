@@ -4,23 +4,7 @@
 
 use std::fmt::Write as _;
 
-/// splitmix64: the same data on every run.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// A float in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+pub use perfassist::bench_api::Rng;
 
 pub const JTL_HEADER: &str = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect\n";
 
@@ -44,7 +28,7 @@ pub fn jtl(rows: usize) -> Vec<u8> {
         "GET /search",
         "PUT /cart/item",
     ];
-    let mut rng = Rng::new(42);
+    let mut rng = Rng(42);
     let mut t: u64 = 1_732_700_000_000;
     let mut out = String::with_capacity(rows * 120);
     out.push_str(JTL_HEADER);
@@ -74,7 +58,7 @@ pub fn jtl(rows: usize) -> Vec<u8> {
 /// http_req_failed and http_req_waiting per request.
 pub fn k6(points: usize) -> Vec<u8> {
     let names = ["/cart/view", "/cart/submit", "/catalog", "/login"];
-    let mut rng = Rng::new(7);
+    let mut rng = Rng(7);
     let mut out = String::with_capacity(points * 300);
     out.push_str(r#"{"type":"Metric","data":{"name":"http_req_duration","type":"trend","contains":"time","thresholds":[],"submetrics":null},"metric":"http_req_duration"}"#);
     out.push('\n');

@@ -38,6 +38,7 @@ mod report_text;
 mod single_url;
 pub mod sniff;
 mod sniff_quick;
+mod splitmix;
 mod stream;
 mod summary;
 pub mod taurus_artifacts;
@@ -55,6 +56,7 @@ pub use distribution::{Bin, Distribution};
 pub mod bench_api {
     pub use super::jtl_csv::bench_api as jtl;
     pub use super::k6_ndjson::bench_api as k6;
+    pub use super::splitmix::Rng;
 }
 pub use model::*;
 

@@ -1,6 +1,7 @@
 //! The fast path and the parallel parts must give exactly what the full one-pass reader gives:
 //! the same results, serialised, or the same errors at the same line and column.
 
+use crate::results::splitmix::Rng;
 use proptest::prelude::*;
 
 use super::read_with;
@@ -8,26 +9,6 @@ use crate::results::model::{ResultsError, RunResults};
 
 const JMETER5: &str = "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,\
 success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,IdleTime,Connect";
-
-/// A small deterministic generator (splitmix64): proptest picks the seed and the knobs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    /// True with probability `per_mille` / 1000.
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
-}
 
 /// How odd the generated file is.
 #[derive(Debug, Clone)]

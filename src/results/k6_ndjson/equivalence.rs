@@ -1,31 +1,13 @@
 //! The scanner and the parallel parts must give exactly what serde alone gives in one pass: the
 //! same results, serialised, or the same errors at the same line and column.
 
+use crate::results::splitmix::Rng;
 use std::fmt::Write as _;
 
 use proptest::prelude::*;
 
 use super::read_with;
 use crate::results::model::{ResultsError, RunResults};
-
-/// A small deterministic generator (splitmix64): proptest picks the seed and the knobs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Knobs {
