@@ -38,11 +38,15 @@ impl Prepared {
 /// How many workers would prepare a batch of `n` inputs; `None` when the engine's thread does
 /// it all.
 pub fn workers_for(n: usize) -> Option<usize> {
+    // Asked only for a burst: the answer reads cgroup files, a cost a single drop need not pay.
+    if n < MIN_PARALLEL {
+        return None;
+    }
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(8);
-    (workers >= 2 && n >= MIN_PARALLEL).then_some(workers)
+    (workers >= 2).then_some(workers)
 }
 
 /// A valid profile read by a worker, with its prepared outputs.
