@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::judge::show_value as show;
-use crate::judge::{Assessment, Change, CheckResult, Verdict};
+use crate::judge::{Assessment, Change, CheckResult, StageSummary, Verdict};
 
 use super::{interval_text, num};
 
@@ -64,11 +64,7 @@ fn run_markdown(s: &mut String, a: &Assessment) {
                 "| {} | {} | {} | {} | {} | {} |",
                 st.name,
                 num(st.planned_rps),
-                if st.reached {
-                    st.achieved_rps.map_or("—".into(), num)
-                } else {
-                    "not reached".into()
-                },
+                achieved(st),
                 count(st.requests),
                 count(st.errors),
                 st.p95_ms.map_or("—".into(), |v| show("latency_p95_ms", v))
@@ -90,7 +86,7 @@ fn run_text(s: &mut String, a: &Assessment) {
         super::run_facts(a).join(", ")
     );
     if let Some(codes) = super::status_code_counts(a, "") {
-        let _ = writeln!(s, "  status codes: {}", codes);
+        let _ = writeln!(s, "  status codes: {codes}");
     }
     for st in &r.stages {
         let _ = writeln!(
@@ -98,17 +94,22 @@ fn run_text(s: &mut String, a: &Assessment) {
             "  stage {:<18} planned {:>8} requests/s, achieved {:>8}  requests {:>8}  failures {:>6}",
             st.name,
             num(st.planned_rps),
-            if st.reached {
-                st.achieved_rps.map_or("—".into(), num)
-            } else {
-                "not reached".into()
-            },
+            achieved(st),
             count(st.requests),
             count(st.errors)
         );
     }
     for n in &a.notes {
         let _ = writeln!(s, "  note: {n}");
+    }
+}
+
+/// A stage's achieved rate, or why there is none.
+fn achieved(st: &StageSummary) -> String {
+    if st.reached {
+        st.achieved_rps.map_or("—".into(), num)
+    } else {
+        "not reached".into()
     }
 }
 
