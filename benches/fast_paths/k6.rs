@@ -2,50 +2,9 @@
 //! (the reader's own fallback) and memmem + sonic-rs, and the whole reader with the scanner and
 //! with serde alone.
 
-use std::borrow::Cow;
-
 use perfassist::bench_api::k6;
-use serde::Deserialize;
 
 use super::{Contender, Group, results_sum};
-
-/// The reader's line shape (`k6_ndjson::Line`), for libraries the crate does not depend on.
-#[derive(Deserialize)]
-struct Line<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow)]
-    metric: Cow<'a, str>,
-    #[serde(borrow, default)]
-    data: Option<Data<'a>>,
-}
-
-#[allow(dead_code)]
-#[derive(Deserialize)]
-struct Data<'a> {
-    #[serde(borrow, default)]
-    time: Option<Cow<'a, str>>,
-    #[serde(default)]
-    value: Option<f64>,
-    #[serde(borrow, default)]
-    tags: Option<Tags<'a>>,
-}
-
-// Read though unused, as the reader's `Tags` reads them: the same work per line.
-#[allow(dead_code)]
-#[derive(Deserialize)]
-struct Tags<'a> {
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    url: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    method: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    status: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    expected_response: Option<Cow<'a, str>>,
-}
 
 const USED: [&str; 3] = ["http_req_duration", "http_req_failed", "dropped_iterations"];
 
@@ -125,19 +84,11 @@ pub fn groups<'a>(data: &'a [u8], lines: &'a [(u32, u32)]) -> Vec<Group<'a>> {
                     if !finders.iter().any(|f| f.find(b).is_some()) {
                         continue;
                     }
-                    let Ok(p) = sonic_rs::from_slice::<Line>(b) else {
+                    let Ok(p) = sonic_rs::from_slice::<k6::Line>(b) else {
                         continue;
                     };
-                    let (value, endpoint) = match &p.data {
-                        Some(d) => (
-                            d.value,
-                            d.tags
-                                .as_ref()
-                                .and_then(|t| t.name.as_deref().or(t.url.as_deref())),
-                        ),
-                        None => (None, None),
-                    };
-                    sum += line_sum(&p.kind, &p.metric, value, endpoint);
+                    let f = p.fields();
+                    sum += line_sum(f.kind, f.metric, f.value, f.endpoint);
                 }
                 sum.to_bits()
             }),

@@ -14,6 +14,24 @@ pub struct Fields<'a> {
     pub time: Option<&'a str>,
 }
 
+/// The reader's serde line shape, so a bench hands the very same type to another JSON library.
+pub use super::Line;
+
+impl Line<'_> {
+    /// The fields a bench checks, as the reader takes them from a line serde read.
+    pub fn fields(&self) -> Fields<'_> {
+        let data = self.data.as_ref();
+        let tags = data.and_then(|d| d.tags.as_ref());
+        Fields {
+            kind: &self.kind,
+            metric: &self.metric,
+            value: data.and_then(|d| d.value),
+            endpoint: tags.and_then(|t| t.name.as_deref().or(t.url.as_deref())),
+            time: data.and_then(|d| d.time.as_deref()),
+        }
+    }
+}
+
 /// Line reading as the reader does it: `scan` true is the hand-written scanner (after its
 /// survey), false memmem and serde_json alone.
 pub struct LineReader {

@@ -34,7 +34,7 @@ pub const FORMAT: &str = "k6-ndjson";
 /// A line as serde reads it: the reference the scanner must agree with, and the reader of every
 /// line the scanner leaves (escapes, odd spacing, other keys). It lends a `Point` to `apply`.
 #[derive(Deserialize)]
-pub(super) struct Line<'a> {
+pub struct Line<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
     #[serde(borrow)]
